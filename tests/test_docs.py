@@ -53,6 +53,7 @@ MATHS_MODULES = (
     "radbound.networks.sdp",
     "radbound.train",
     "radbound.data._rescale",
+    "radbound.data._gaussian",
 )
 
 #: Public functions exempt from the Examples rule, with the reason.
