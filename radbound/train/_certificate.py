@@ -40,7 +40,7 @@ References
 Fenchel duality: Borwein & Lewis (2006), "Convex Analysis and Nonlinear Optimization", 2nd ed.,
 Springer; weak duality and duality gaps as optimality certificates: Boyd & Vandenberghe (2004),
 "Convex Optimization", Cambridge University Press, ch. 5. The dual of this problem is derived in
-this module (docs/theory.md section 1 for the inner supremum :math:`\epsilon\|w\|_{r^*}` of the
+this module (:doc:`/theory/binary_linear` for the inner supremum :math:`\epsilon\|w\|_{r^*}` of the
 :math:`\ell_r` attack).
 """
 
