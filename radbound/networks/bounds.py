@@ -327,9 +327,10 @@ def check_lower_bound_architecture(net: Network) -> None:
         and all(k == ("Dense" if i % 2 == 0 else "ReLU") for i, k in enumerate(kinds))
     )
     if not pattern_ok:
+        names = [type(layer).__name__ for layer in net.layers]
         raise ValueError(
             "adversarial_lower_bound holds for fully connected ReLU networks only (Dense and ReLU layers "
-            f"alternating, starting and ending with Dense); got layers {[type(la).__name__ for la in net.layers]}"
+            f"alternating, starting and ending with Dense); got layers {names}"
         )
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     hidden = [layer.weight.shape[0] for layer in dense[:-1]]
