@@ -530,7 +530,7 @@ def network_bounds(
     --------
     >>> import numpy as np
     >>> from radbound.networks import Network
-    >>> net = Network.from_arrays([np.eye(3), np.ones((2, 3))])
+    >>> net = Network.from_arrays([np.eye(3), np.ones((1, 3))])
     >>> bs = network_bounds(net, np.eye(3), eps=0.1)
     >>> sorted(bs.as_dict()) == ["adversarial_lower", "golowich", "neyshabur", "spectral"]
     True
