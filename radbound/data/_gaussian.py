@@ -101,7 +101,7 @@ class GaussianMixture:
     and standard deviation :math:`s = \sqrt{w^\top \Sigma w}`. Hence the adversarial 0-1 risk
     :math:`P(m_\epsilon \le 0) = \sum_y \pi_y \Phi(-\mu_y / s)` and the ramp risk
     :math:`\mathbb E\,\phi_\gamma(m_\epsilon) = \sum_y \pi_y (s/\gamma)[G((\gamma-\mu_y)/s) - G(-\mu_y/s)]`,
-    :math:`G(u) = u\Phi(u) + \varphi(u)` (derived in the theory chapter, "Ground truth").
+    :math:`G(u) = u\Phi(u) + \varphi(u)` (derived in :doc:`/theory/ground_truth`).
 
     Parameters
     ----------
