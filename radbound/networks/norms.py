@@ -190,7 +190,7 @@ def _conv_upper(layer: Conv2d, g: dict[str, Any]) -> tuple[float, bool]:
     size). Zero padding: :math:`A = S C E` with :math:`C` the circular correlation on the padded grid
     (no output wraps around), :math:`E` the zero embedding and :math:`S` a row selection without
     repetition: :math:`\|A\|_\sigma \le \|C\|_\sigma`. The FFT value of :math:`\|C\|_\sigma` is exact
-    (Sedghi, Gupta & Long 2019). Derivation: docs/theory.md, "Convolutions as operators".
+    (Sedghi, Gupta & Long 2019). Derivation: :ref:`theory-conv-certificate`.
     """
     pt, pb, pl, pr = g["pads"]
     _, h, w = g["input_shape"]
