@@ -196,7 +196,7 @@ class LinearModel:
         """
         path = os.fspath(path)
         cert = self.certificate
-        arrays = {
+        arrays: dict[str, Any] = {
             "format": np.array(_FORMAT_NAME),
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "W": np.asarray(self.W, dtype=np.float64),
@@ -309,9 +309,16 @@ class LinearModel:
             c = data["certificate"]
             if c.shape != (len(_CERT_FIELDS),) or c.dtype.kind != "f":
                 raise bad(f"certificate must hold {len(_CERT_FIELDS)} numbers, got shape {c.shape}")
-            vals = dict(zip(_CERT_FIELDS, (float(v) for v in c)))
-            vals["informative"] = bool(vals["informative"])
-            cert = DualityGap(**vals)
+            primal, dual, gap, rel_gap, theta, bias_residual, informative = (float(v) for v in c)
+            cert = DualityGap(
+                primal=primal,
+                dual=dual,
+                gap=gap,
+                rel_gap=rel_gap,
+                theta=theta,
+                bias_residual=bias_residual,
+                informative=bool(informative),
+            )
         diagnostics: dict[str, Any] = {}
         if "diagnostics" in data:
             if data["diagnostics"].shape != () or data["diagnostics"].dtype.kind != "U":

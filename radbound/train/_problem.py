@@ -229,10 +229,15 @@ class TrainingProblem:
         """K for multi-class losses, None for binary ones."""
         return None if self.binary else int(self.classes.size)
 
+    @property
+    def K(self) -> int:
+        """Number of rows of W of a multi-class problem (the number of classes); 2 for binary ones."""
+        return int(self.classes.size)
+
     @cached_property
     def onehot(self) -> np.ndarray:
         """(n, K) indicator of the labels (multi-class only)."""
-        K = self.n_classes
+        K = self.K
         out = np.zeros((self.n, K))
         out[np.arange(self.n), self.y] = 1.0
         return out

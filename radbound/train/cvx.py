@@ -218,7 +218,7 @@ class CvxpyLinearProgram:
                 data_term = cp.sum(xi) / n
             penalty = self.lam * cp.norm1(self.W)
         else:
-            K = problem.n_classes
+            K = problem.K
             self.n_classes = K
             yi = self.y.astype(np.int64)
             onehot = problem.onehot
@@ -258,7 +258,7 @@ class CvxpyLinearProgram:
                 data_term = cp.sum(xi) / n
             penalty = self.lam * cp.sum(cp.abs(self.W))
         self.problem = cp.Problem(cp.Minimize(data_term + penalty), constraints)
-        if not self.problem.is_dcp(dpp=True):  # pragma: no cover - guarded by construction
+        if not self.problem.is_dcp(dpp=True):  # type: ignore[call-arg]  # pragma: no cover - by construction
             raise SolverError("internal error: the training program is not DPP")
 
     # ------------------------------------------------------------------ solving
@@ -340,7 +340,7 @@ class CvxpyLinearProgram:
         inaccurate = status in _INACCURATE
         W = np.array(W, dtype=np.float64)
         b = (
-            (float(self.b.value) if W.ndim == 1 else np.array(self.b.value, dtype=np.float64))
+            (float(np.asarray(self.b.value)) if W.ndim == 1 else np.array(self.b.value, dtype=np.float64))
             if self.b is not None
             else (0.0 if W.ndim == 1 else np.zeros(W.shape[0]))
         )
@@ -405,8 +405,8 @@ _CACHE_SIZE = 4
 
 def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     h = hashlib.blake2b(digest_size=16)
-    h.update(np.ascontiguousarray(X).view(np.uint8))
-    h.update(np.ascontiguousarray(y).astype(np.float64).view(np.uint8))
+    h.update(np.ascontiguousarray(X).data)
+    h.update(np.ascontiguousarray(y).astype(np.float64).data)
     h.update(repr(X.shape).encode())
     return h.hexdigest()
 

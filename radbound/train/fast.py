@@ -47,6 +47,7 @@ hinge).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 import warnings
@@ -141,7 +142,7 @@ def _fit_logistic(prob: TrainingProblem, W0: np.ndarray, b0: float, max_iter: in
 
 # ============================================================================ softmax
 def _unpack(z: np.ndarray, prob: TrainingProblem) -> tuple[np.ndarray, np.ndarray]:
-    K, d = prob.n_classes, prob.d
+    K, d = prob.K, prob.d
     W = z[: K * d].reshape(K, d)
     b = z[K * d :] if prob.fit_intercept else np.zeros(K)
     return W, b
@@ -266,7 +267,7 @@ def _solve_in_cone(
     prob: TrainingProblem, cone: _Cone, b: np.ndarray, max_iter: int, gtol: float, counts: dict[str, int]
 ) -> _ConeSolution:
     """Minimise the exact softmax objective over ``cone`` from its own starting point, and certify."""
-    K, d = prob.n_classes, prob.d
+    K, d = prob.K, prob.d
     lower = np.concatenate([np.zeros(K * d), np.full(K if prob.fit_intercept else 0, -np.inf)])
     bounds = [(0.0, None)] * (K * d) + [(None, None)] * (K if prob.fit_intercept else 0)
     obj = _ConeProblem(cone, prob)
@@ -298,7 +299,7 @@ def _fit_softmax(
     best: tuple[float, _ConeSolution, float] | None = None
     rounds = reorientations = 0
     for r, mu in enumerate(mus):
-        res = lbfgsb(lambda t, mu=mu: _smoothed_softmax(t, prob, mu), z, None, smooth_iter, 1e-3 * mu)
+        res = lbfgsb(functools.partial(_smoothed_softmax, prob=prob, mu=mu), z, None, smooth_iter, 1e-3 * mu)
         z = res.x
         counts["lbfgs"] += res.nit
         if r < first_cone:
@@ -383,7 +384,7 @@ def _fit_crammer_singer_lp(prob: TrainingProblem, time_limit: float | None) -> _
     :math:`(w_k - w_{y_i})^\top x_i + b_k - b_{y_i} + \epsilon s_{y_i k} - \xi_i \le -1` for
     :math:`k \ne y_i`; objective :math:`\frac1n\sum_i \xi_i + \lambda \mathbf 1^\top T`.
     """
-    X, y, eps, lam, K = prob.X, prob.y, prob.eps, prob.lam, prob.n_classes
+    X, y, eps, lam, K = prob.X, prob.y, prob.eps, prob.lam, prob.K
     n, d = X.shape
     pairs = [(j, k) for j in range(K) for k in range(j + 1, K)]
     M = len(pairs)
@@ -476,7 +477,7 @@ def _blas_threads(limit: int | None) -> Iterator[None]:
 
 
 def _starting_point(prob: TrainingProblem, warm_start: LinearModel | None) -> tuple[np.ndarray, Any]:
-    n, d, K = prob.n, prob.d, prob.n_classes
+    n, d, K = prob.n, prob.d, prob.K
     if warm_start is not None:
         W0 = np.array(warm_start.W, dtype=np.float64)
         b0 = np.array(warm_start.b, dtype=np.float64)
