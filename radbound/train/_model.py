@@ -235,11 +235,12 @@ class LinearModel:
         if not os.path.exists(path):
             raise FileNotFoundError(f"no model file at {path!r}")
         try:
-            npz = np.load(path, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError("an .npy array, not an npz archive")
-            with npz:
-                data = {k: npz[k] for k in npz.files}
+            with open(path, "rb") as fh:  # closed on every path, also when numpy gives up half-way
+                npz = np.load(fh, allow_pickle=False)
+                if not isinstance(npz, np.lib.npyio.NpzFile):
+                    raise ValueError("an .npy array, not an npz archive")
+                with npz:
+                    data = {k: npz[k] for k in npz.files}
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as exc:
             raise ValueError(f"{path!r} is not a readable radbound model file: {exc}") from exc
         return cls._from_arrays(data, path)

@@ -65,7 +65,7 @@ from ._certificate import DualityGap, certify
 from ._kernels import lbfgsb, projected_gradient, projected_newton
 from ._losses import NonOptimalWarning, SolverError, binary_logistic_split, pairwise_distances, softmax_core
 from ._model import LinearModel
-from ._problem import TrainingProblem
+from ._problem import TrainingProblem, check_unscaled_weights
 
 __all__ = ["fit_fast", "KKT_TOL"]
 
@@ -594,19 +594,33 @@ def fit_fast(
             "solver='fast' supports attack_norm=inf only (the paper's l_inf attack), "
             f"got {problem.attack_norm!r}; use solver='cvxpy' for other attack norms"
         )
+    if not isinstance(problem, TrainingProblem):
+        raise TypeError(f"problem must be a TrainingProblem, got {type(problem).__name__}")
     tol, max_iter, gtol = opts["tol"], opts["max_iter"], opts["gtol"]
     with _blas_threads(opts["blas_threads"]):
         t0 = time.perf_counter()
+        solved, scale, zero = problem.reduction()
         W0, b0 = _starting_point(problem, opts["warm_start"])
-        if problem.loss == "logistic":
-            fit = _fit_logistic(problem, W0, float(b0), max_iter, gtol)
-        elif problem.loss == "softmax":
-            fit = _fit_softmax(problem, W0, b0, max_iter, gtol, tol, opts["warm_start"] is not None)
-        elif problem.loss == "hinge":
-            fit = _fit_binary_hinge_lp(problem, opts["time_limit"])
+        if scale != 1.0:
+            W0 = W0 * scale
+        if solved.loss == "logistic":
+            fit = _fit_logistic(solved, W0, float(b0), max_iter, gtol)
+        elif solved.loss == "softmax":
+            fit = _fit_softmax(solved, W0, b0, max_iter, gtol, tol, opts["warm_start"] is not None)
+        elif solved.loss == "hinge":
+            fit = _fit_binary_hinge_lp(solved, opts["time_limit"])
         else:
-            fit = _fit_crammer_singer_lp(problem, opts["time_limit"])
-        cert = fit.cert if fit.cert is not None else certify(problem, fit.W, fit.b, fit.dual)
+            fit = _fit_crammer_singer_lp(solved, opts["time_limit"])
+        if zero:  # back to the original problem (see TrainingProblem.reduction)
+            fit.W = np.zeros_like(fit.W)
+            cert = certify(problem, fit.W, fit.b, fit.dual)
+        else:  # the certificate of a rescaled problem is that of the original (same margins)
+            cert = fit.cert if fit.cert is not None else certify(solved, fit.W, fit.b, fit.dual)
+            if scale != 1.0:
+                fit.W = fit.W / scale
+                check_unscaled_weights(fit.W, scale, problem.eps, problem.lam)
+        if solved is not problem:
+            fit.info["reduction"] = f"scale {scale:g}" + (", zero weights" if zero else "")
         elapsed = time.perf_counter() - t0
     kkt = fit.info.get("kkt_residual")
     if cert.informative:

@@ -472,7 +472,8 @@ def fit_sgd_attack(
         steps = tqdm(steps, desc=f"sgd-attack eps={eps:g} lam={lam:g}")
 
     pairs = None if binary else _Pairs(K, d, dtype)
-    with _single_threaded_blas():
+    # a diverging run overflows: numpy's warnings are silenced here and the result checked below
+    with _single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
         t0 = time.perf_counter()
         if binary:
             for _ in steps:
@@ -502,15 +503,21 @@ def fit_sgd_attack(
     from ..attacks import linear_robust_accuracy, linear_worst_case
 
     Wf, bf = W.astype(np.float64), (float(b) if binary else b.astype(np.float64))
-    if binary:
-        y_eval = yv.astype(np.float64)
-        data_loss = _logistic_loss_grad(Wf, bf, X, y_eval, eps, r, with_grad=False)[0]
-    else:
-        y_eval = yv
-        data_loss = _softmax_loss_grad(
-            Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.float64), with_grad=False
-        )[0]
-    objective = data_loss + lam * float(np.abs(Wf).sum())
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        if binary:
+            y_eval = yv.astype(np.float64)
+            data_loss = _logistic_loss_grad(Wf, bf, X, y_eval, eps, r, with_grad=False)[0]
+        else:
+            y_eval = yv
+            data_loss = _softmax_loss_grad(
+                Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.float64), with_grad=False
+            )[0]
+        objective = data_loss + lam * float(np.abs(Wf).sum())
+    if not math.isfinite(objective):
+        raise FloatingPointError(
+            f"SGD diverged: the training objective overflows after {n_steps} steps with lr={lr!r} and "
+            f"lam={lam!r} (lr * lam = {lr * lam:.3g}); lower lr or lam"
+        )
     acc_exact = linear_robust_accuracy(Wf, bf, X, y_eval, eps=eps, attack_norm=r)
     acc_rule = float(
         np.mean(linear_worst_case(Wf, bf, X, y_eval, eps=eps, attack_norm=r, rule=rule).margins > 0)
