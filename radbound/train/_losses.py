@@ -51,10 +51,10 @@ or :math:`h(\pi) = \sum_k \pi_k` (Crammer–Singer hinge).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.special import expit, logsumexp, xlogy
+
+from .._lp import norm
 
 __all__ = [
     "BINARY_LOSSES",
@@ -83,25 +83,14 @@ class NonOptimalWarning(RuntimeWarning):
     """A solver stopped before certified optimality; the returned model is usable but inexact."""
 
 
-def _norm(W: np.ndarray, q: float, axis: int = -1) -> np.ndarray:
-    """The l_q norm along ``axis`` (q in [1, inf])."""
-    if q == 1.0:
-        return np.abs(W).sum(axis=axis)
-    if math.isinf(q):
-        return np.abs(W).max(axis=axis)
-    if q == 2.0:
-        return np.sqrt((W * W).sum(axis=axis))
-    return (np.abs(W) ** q).sum(axis=axis) ** (1.0 / q)
-
-
 def pairwise_distances(W: np.ndarray, q: float = 1.0) -> np.ndarray:
     r"""The (K, K) matrix :math:`N_{jk} = \|w_j - w_k\|_q` of the rows of ``W``."""
-    return _norm(W[:, None, :] - W[None, :, :], q, axis=2)
+    return norm(W[:, None, :] - W[None, :, :], q)
 
 
 def binary_margins(X, y, w, b, eps: float, q: float = 1.0) -> np.ndarray:
     r"""Exact adversarial margins :math:`y_i(\langle w, x_i\rangle + b) - \epsilon \|w\|_q`."""
-    return y * (X @ w + b) - eps * float(_norm(w, q))
+    return y * (X @ w + b) - eps * float(norm(w, q))
 
 
 def multiclass_scores(X, y, W, b, eps: float, q: float = 1.0) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import dual_exponent
+from .._lp import dual_exponent
 from ._losses import BINARY_LOSSES, NonOptimalWarning, SolverError, objective
 from ._model import LinearModel
 

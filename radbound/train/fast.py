@@ -53,17 +53,16 @@ losses in every case.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog, minimize
 from scipy.special import expit, softmax
 
+from .._threads import limit_blas_threads
 from ._losses import (
     NonOptimalWarning,
     SolverError,
@@ -675,21 +674,6 @@ def _fit_hinge_lp(X, y, K, eps, lam, fit_intercept, time_limit):
 
 
 # ============================================================================ driver
-@contextlib.contextmanager
-def _blas_threads(limit: int | None) -> Iterator[None]:
-    """Limit BLAS threads with threadpoolctl when installed (``None``: leave them alone)."""
-    if limit is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=limit, user_api="blas"):
-        yield
-
-
 def fit_fast(
     X: np.ndarray,
     y: np.ndarray,
@@ -717,7 +701,7 @@ def fit_fast(
     add synchronisation — on a loaded machine they slowed the solver down 20-fold here; ``None``
     leaves the BLAS settings alone).
     """
-    with _blas_threads(blas_threads):
+    with limit_blas_threads(blas_threads):
         return _fit_fast(
             X,
             y,
