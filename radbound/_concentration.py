@@ -93,7 +93,7 @@ def expected_abs_sign_sum(n: Any) -> float:
 
     References
     ----------
-    Closed form: derived (docs/theory.md section 2). Lower end: Szarek (1976), "On the best constants
+    Closed form: derived (:doc:`/theory/binary_linear`). Lower end: Szarek (1976), "On the best constants
     in the Khinchin inequality", Studia Mathematica 58. Series: the asymptotic expansion of
     :math:`\Gamma(K+1/2)/\Gamma(K+1)` (e.g. Graham, Knuth & Patashnik, *Concrete Mathematics*, 2nd ed.,
     section 9.3, exercise 9.60).

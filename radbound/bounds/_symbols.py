@@ -20,7 +20,7 @@ __all__ = ["expected_abs_sign_sum", "dimension_factor"]
 #: The order of trust of the statuses: the weakest one wins when bounds are chained.
 _STATUS_ORDER = ("paper", "derived", "unverified")
 
-#: Valid constant of the paper's lower bound (theory.md section 2, [derived]).
+#: Valid constant of the paper's lower bound (:doc:`/theory/binary_linear`, [derived]).
 C_LOWER = 1.0 / (2.0 * math.sqrt(2.0))
 
 YIN_2019 = "Yin, Ramchandran & Bartlett (2019), ICML"
@@ -41,7 +41,7 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     It is the largest dual norm :math:`\|w\|_{r^*}` on the unit :math:`\ell_p`
     ball of :math:`\mathbb R^d` (Hoelder / norm comparison). The paper's case is
     :math:`r = \infty`; the general :math:`\ell_r` form follows Awasthi, Frank &
-    Mohri (2020) (theory.md section 2, [derived]).
+    Mohri (2020) (:doc:`/theory/binary_linear`, [derived]).
 
     Notes
     -----
@@ -55,7 +55,7 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers (the factor
     :math:`d^{1/q}`, :math:`r = \infty`);
     Awasthi, Frank & Mohri (2020), "Adversarial learning guarantees for linear hypotheses and
-    neural networks", ICML (general :math:`\ell_r` attacks); derived (see theory.md section 2).
+    neural networks", ICML (general :math:`\ell_r` attacks); derived (see :doc:`/theory/binary_linear`).
 
     Examples
     --------
