@@ -145,7 +145,8 @@ def test_labels_in_pm_one_keep_their_sign(tmp_path, capsys):
         ["bound", "generalization", "--data", str(data), "--model", str(model), "--margin", "1"]
         + ["--radius", str(2 * radius), "--method", "exact", "--n", "12", "--json"],
     )
-    idx = np.sort(np.random.default_rng(0).permutation(40)[:12])
+    sample_ss, _ = np.random.SeedSequence(0).spawn(2)  # --seed 0: the subsample's stream
+    idx = np.sort(np.random.default_rng(sample_ss).permutation(40)[:12])
     risk = ramp_risk(w, None, X[idx], y[idx], margin=1.0)
     assert math.isclose(out["results"][-1]["terms"]["empirical risk"], risk)
     assert risk < 0.5  # the model fits its own labels: a flipped labelling would give > 0.5
