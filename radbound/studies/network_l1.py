@@ -1,6 +1,6 @@
 """Paper figure: l1 regularisation and the adversarial generalisation gap of a convolutional network.
 
-Yin, Ramchandran & Bartlett (2019), experiments on neural networks; protocol in theory.md, section 7.
+Yin, Ramchandran & Bartlett (2019), experiments on neural networks; protocol in docs/theory/experiments.md.
 The paper's 4-layer network (conv 5x5/32 SAME, ReLU, 2x2 max-pool; conv 5x5/64 SAME, ReLU, 2x2
 max-pool; FC 3136 -> 1024, ReLU; FC 1024 -> 10) is trained with PGD l_inf adversarial training
 (eps = 0.05, 40 steps of 0.01, random start; Adam 1e-4, batch 50, 100,000 steps) and a penalty
@@ -11,8 +11,8 @@ Neyshabur et al., and the paper's adversarial lower bound) evaluated on the trai
 ``n_bound`` training images (margin ``margin``; (2,1) norms relative to the initial weights).
 
 The FULL configuration is the paper's and is meant for a GPU (``device="auto"`` picks CUDA when
-available; only CPU runs were exercised in this project). The lam grid is chosen here (theory.md
-does not record the paper's values). The QUICK configuration shrinks the network (4 and 8
+available; only CPU runs were exercised in this project). The lam grid is chosen here (the paper's
+text does not record its values). The QUICK configuration shrinks the network (4 and 8
 channels, 32 hidden units), the data and the number of steps so that it runs on a 2-core CPU in
 well under a minute; it exercises the same code path but is not expected to show the paper's
 finding (larger lam, smaller adversarial gap), which :func:`check` asserts only for runs of at
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radbound.study import Study
-from radbound.study._mnist import check_data, mnist_split, training_sample
+from radbound.studies.common.mnist import check_data, mnist_split, training_sample
+from radbound.study import Study, claim
 
 
 @dataclass(frozen=True)
@@ -264,28 +264,30 @@ def check(rows: list[dict], cfg: NetworkL1Config) -> None:
     """Every cell ran; accuracies in [0, 1]; bounds positive and finite; the penalty shrinks ||A||_1
     and the l1-based bound. With 10,000+ steps (the paper's scale) also: the largest lam gives a
     smaller adversarial gap than the smallest."""
-    assert len(rows) == len(cfg.lam) * cfg.n_reps, (
-        f"expected {len(cfg.lam) * cfg.n_reps} rows, got {len(rows)}"
+    claim(
+        len(rows) == len(cfg.lam) * cfg.n_reps, f"expected {len(cfg.lam) * cfg.n_reps} rows, got {len(rows)}"
     )
     for r in rows:
         for key in ("nat_train_acc", "nat_test_acc", "adv_train_acc", "adv_test_acc"):
-            assert 0.0 <= float(r[key]) <= 1.0, f"{key} = {r[key]} not in [0, 1]"
+            claim(0.0 <= float(r[key]) <= 1.0, f"{key} = {r[key]} not in [0, 1]")
         for key in ("spectral_bound", "golowich_bound", "neyshabur_bound", "adv_lower_bound"):
-            assert math.isfinite(float(r[key])) and float(r[key]) > 0, f"{key} = {r[key]} not finite and > 0"
-        assert float(r["adv_train_acc"]) <= float(r["nat_train_acc"]) + 0.05, "PGD raised the train accuracy"
+            claim(math.isfinite(float(r[key])) and float(r[key]) > 0, f"{key} = {r[key]} not finite and > 0")
+        claim(float(r["adv_train_acc"]) <= float(r["nat_train_acc"]) + 0.05, "PGD raised the train accuracy")
     lams = tuple(sorted(cfg.lam))
     if len(lams) > 1 and cfg.n_steps > 0:
         l1, _ = _mean_se(rows, "l1_all" if cfg.penalty == "all" else "l1_first", lams)
         ney, _ = _mean_se(rows, "neyshabur_bound", lams)
-        assert l1[-1] < l1[0], (
-            f"l1 norm with lam={lams[-1]} ({l1[-1]:.4g}) not below lam={lams[0]} ({l1[0]:.4g})"
+        claim(
+            l1[-1] < l1[0],
+            f"l1 norm with lam={lams[-1]} ({l1[-1]:.4g}) not below lam={lams[0]} ({l1[0]:.4g})",
         )
         if cfg.penalty == "all":
-            assert ney[-1] < ney[0], f"l1,inf bound with lam={lams[-1]} not below lam={lams[0]}"
+            claim(ney[-1] < ney[0], f"l1,inf bound with lam={lams[-1]} not below lam={lams[0]}")
         if cfg.n_steps >= 10_000 and cfg.eps > 0:
             gap, _ = _mean_se(rows, "adv_gap", lams)
-            assert gap[-1] < gap[0], (
-                f"adversarial gap with lam={lams[-1]} ({gap[-1]:.4f}) not below lam=0 ({gap[0]:.4f})"
+            claim(
+                gap[-1] < gap[0],
+                f"adversarial gap with lam={lams[-1]} ({gap[-1]:.4f}) not below lam=0 ({gap[0]:.4f})",
             )
 
 
