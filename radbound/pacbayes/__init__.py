@@ -1,4 +1,6 @@
-r"""PAC-Bayes risk certificates: bounds that are not vacuous, natural and adversarial (theory.md section 9).
+r"""PAC-Bayes risk certificates: bounds that are not vacuous, natural and adversarial.
+
+Maths: :doc:`/theory/pac_bayes`.
 
 The binary kl and its inverses
     :func:`kl`, :func:`kl_inv` (upper), :func:`kl_inv_lower`.
@@ -17,7 +19,8 @@ Trained certificates
 Only numpy and scipy are imported; sympy/mpmath when a formula is asked for.
 """
 
-from ._common import PRIOR_STD_GRID, SampleSplit, TrainingSummary
+from ._common import PRIOR_STD_GRID as PRIOR_STD_GRID
+from ._common import SampleSplit, TrainingSummary
 from ._kl import kl, kl_inv, kl_inv_lower
 from .bounds import (
     SampledRisk,
@@ -32,7 +35,6 @@ from .gaussian import DiagonalGaussian, gaussian_kl
 from .linear import GaussianLinear, linear_certificate
 
 __all__ = [
-    "PRIOR_STD_GRID",
     "DiagonalGaussian",
     "GaussianLinear",
     "RiskCertificate",

@@ -130,7 +130,9 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-def objective_and_grads(name: str, loss: float, kl_value: float, n: int, log_term: float) -> tuple[float, float, float]:
+def objective_and_grads(
+    name: str, loss: float, kl_value: float, n: int, log_term: float
+) -> tuple[float, float, float]:
     r"""A PAC-Bayes training objective :math:`f(L, \mathrm{KL})` and its partial derivatives.
 
     With :math:`c = (\mathrm{KL} + \log(2\sqrt n J/\delta))/n` (``log_term`` is the logarithm):

@@ -23,7 +23,6 @@ relative accuracy when :math:`p` is close to :math:`q` (where the two terms near
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -300,4 +299,3 @@ def kl_inv_lower(q: Any, c: Any) -> Any:
         out[todo] = lo  # the last float at which kl > c: never above the root
     out = out.reshape(qa.shape)
     return float(out) if out.ndim == 0 else out
-

@@ -1,4 +1,4 @@
-r"""PAC-Bayes bounds as :class:`radbound.Bound` objects (theory.md section 9).
+r"""PAC-Bayes bounds as :class:`radbound.Bound` objects (:doc:`/theory/pac_bayes`).
 
 Setting: a prior :math:`P` chosen without the sample :math:`S` of size :math:`n`, a loss in
 :math:`[0, 1]`, any posterior :math:`Q`; :math:`\hat R_S(Q) = \mathbb E_{h\sim Q} \frac1n\sum_i
@@ -49,17 +49,9 @@ __all__ = [
     "PEREZ_ORTIZ_2021",
 ]
 
-MAURER_SEEGER = (
-    "Maurer (2004), 'A note on the PAC Bayesian theorem', arXiv:cs/0411099; Seeger (2002), JMLR 3 "
-    "(PAC-Bayes-kl)"
-)
-LANGFORD_CARUANA = (
-    "Langford & Caruana (2002), '(Not) bounding the true error', NeurIPS 14 (sample convergence bound)"
-)
-PEREZ_ORTIZ_2021 = (
-    "Pérez-Ortiz, Rivasplata, Shawe-Taylor & Szepesvári (2021), 'Tighter risk certificates for neural "
-    "networks', JMLR 22"
-)
+MAURER_SEEGER = "PAC-Bayes-kl: Seeger (2002), JMLR 3; Maurer (2004), arXiv:cs/0411099"
+LANGFORD_CARUANA = "sample convergence: Langford & Caruana (2002), NeurIPS 14"
+PEREZ_ORTIZ_2021 = "Pérez-Ortiz, Rivasplata, Shawe-Taylor & Szepesvári (2021), JMLR 22"
 
 
 @dataclass(frozen=True)
@@ -220,7 +212,8 @@ def pac_bayes_kl_bound(empirical_risk: float, kl: float, n: int, *, delta: float
         inputs={"R_S": r, "KL": kl, "n": float(n), "delta": delta},
         notes=(
             "Bounds the stochastic (Gibbs) true risk R(Q); prior chosen without the sample; loss in [0, 1]. "
-            "Terms attribute kl^{-1}(R_S, (KL + log(2 sqrt(n)/delta))/n) - R_S to KL/n first, then confidence."
+            "Terms attribute kl^{-1}(R_S, (KL + log(2 sqrt(n)/delta))/n) - R_S to KL/n first, "
+            "then confidence."
         ),
         formula_builder=formula,
     )
@@ -333,9 +326,10 @@ def pac_bayes_lambda_bound(
     --------
     >>> import math
     >>> from radbound.pacbayes import pac_bayes_lambda_bound, pac_bayes_quadratic_bound
-    >>> math.isclose(pac_bayes_lambda_bound(0.1, 5.0, 1000).value, pac_bayes_quadratic_bound(0.1, 5.0, 1000).value)
+    >>> quad = pac_bayes_quadratic_bound(0.1, 5.0, 1000).value
+    >>> math.isclose(pac_bayes_lambda_bound(0.1, 5.0, 1000).value, quad)
     True
-    >>> pac_bayes_lambda_bound(0.1, 5.0, 1000, lam=1.0).value > pac_bayes_quadratic_bound(0.1, 5.0, 1000).value
+    >>> pac_bayes_lambda_bound(0.1, 5.0, 1000, lam=1.0).value > quad
     True
     """
     r, kl, n, delta = _common(empirical_risk, kl, n, delta)
@@ -465,7 +459,7 @@ def pac_bayes_certificate(
     :math:`\ge 1-\delta'`, and :math:`\mathrm{kl}^{-1}(\cdot, c)` is increasing in its first argument, so
     :func:`pac_bayes_kl_bound` at :math:`\hat R^+` holds on the intersection of the two events.
     :math:`J` (``n_grid``) is the size of a finite grid of priors fixed in advance among which the prior was
-    chosen after seeing the sample (union bound, :math:`\delta/J` each; theory.md section 6b); the
+    chosen after seeing the sample (union bound, :math:`\delta/J` each; :ref:`theory-post-hoc`); the
     :math:`\delta` of the returned bound is the total over the grid.
 
     Parameters
@@ -550,7 +544,11 @@ def pac_bayes_certificate(
         f"Bounds the stochastic true risk R(Q) with probability >= {total:.6g} "
         f"(delta = {delta:g} for the PAC-Bayes-kl bound"
         + (f", split over a grid of J = {J} priors" if J > 1 else "")
-        + (f"; delta' = {delta_mc:g} for the Monte-Carlo correction over m = {m} draws)." if sampled else ").")
+        + (
+            f"; delta' = {delta_mc:g} for the Monte-Carlo correction over m = {m} draws)."
+            if sampled
+            else ")."
+        )
     )
     return Bound(
         value,

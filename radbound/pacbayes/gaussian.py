@@ -12,13 +12,13 @@ built from them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_int, check_random_state
+from ._kl import _x_minus_log1p
 
 __all__ = ["DiagonalGaussian", "gaussian_kl"]
 
@@ -39,31 +39,21 @@ def _weights(a: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _exp_minus_1_minus(u: np.ndarray) -> np.ndarray:
-    r""":math:`h(u) = e^{2u} - 1 - 2u \ge 0` (twice the variance part of a 1-D Gaussian KL, :math:`u = \log r`),
-    accurate near :math:`u = 0` (series) and elsewhere (``expm1``)."""
-    t = 2.0 * u
-    small = np.abs(t) <= 0.1
-    ts = np.where(small, t, 0.0)
-    # Horner for sum_{k=2}^{19} t^k / k! = t^2 (1/2! + t/3! + ...)
-    coeffs = [1.0 / math.factorial(k) for k in range(2, 20)]
-    acc = np.zeros_like(ts)
-    for cf in reversed(coeffs):
-        acc = acc * ts + cf
-    series = acc * ts * ts
-    with np.errstate(over="ignore"):
-        direct = np.expm1(np.where(small, 0.0, t)) - t
-    return np.where(small, series, direct)
-
-
 def _kl_terms(mq: np.ndarray, sq: np.ndarray, mp: np.ndarray, sp: np.ndarray) -> np.ndarray:
-    r"""Per-coordinate :math:`\mathrm{KL}(N(m_q, s_q^2) \| N(m_p, s_p^2))`, written as
-    :math:`\tfrac12[h(\log(s_q/s_p)) + ((m_q - m_p)/s_p)^2]` with :math:`h(u) = e^{2u} - 1 - 2u`: a sum of two
-    non-negative terms, accurate when :math:`Q \approx P` (no cancellation of :math:`\log` against
-    :math:`\sigma^2`)."""
-    u = np.log(sq) - np.log(sp)
+    r"""Per-coordinate :math:`\mathrm{KL}(N(m_q, s_q^2) \| N(m_p, s_p^2))` as a sum of non-negative terms.
+
+    With :math:`t = (s_q - s_p)/s_p` (:math:`s_q/s_p = 1 + t`; the difference is exact when the two are
+    close) and :math:`g(t) = t - \log(1 + t) \ge 0`:
+
+    .. math::
+        \log\frac{s_p}{s_q} + \frac{s_q^2 - s_p^2}{2 s_p^2} = \tfrac12 t^2 + g(t),
+
+    so the divergence is :math:`\tfrac12 t^2 + g(t) + \tfrac12((m_q - m_p)/s_p)^2`: accurate to a few ulp
+    however close :math:`Q` is to :math:`P` (no cancellation of the logarithm against the variances).
+    """
+    t = (sq - sp) / sp
     z = (mq - mp) / sp
-    return 0.5 * (_exp_minus_1_minus(u) + z * z)
+    return 0.5 * t * t + _x_minus_log1p(t) + 0.5 * z * z
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +130,7 @@ class DiagonalGaussian:
         return self.mean + self.std * rng.standard_normal((size, *self.shape))
 
     def kl(self, other: DiagonalGaussian) -> float:
-        r""":math:`\mathrm{KL}(\text{self} \,\|\, \text{other})` in nats (closed form, :func:`gaussian_kl`)."""
+        r""":math:`\mathrm{KL}(\text{self}\|\text{other})` in nats (closed form, :func:`gaussian_kl`)."""
         return gaussian_kl(self, other)
 
     def __repr__(self) -> str:
@@ -156,12 +146,13 @@ def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> float:
     .. math::
         \mathrm{KL}(Q \,\|\, P) = \sum_j \Big[\log\frac{\sigma_{P,j}}{\sigma_{Q,j}}
         + \frac{\sigma_{Q,j}^2 + (\mu_{Q,j} - \mu_{P,j})^2}{2\sigma_{P,j}^2} - \frac12\Big]
-        = \frac12 \sum_j \Big[h\Big(\log\frac{\sigma_{Q,j}}{\sigma_{P,j}}\Big)
-        + \frac{(\mu_{Q,j} - \mu_{P,j})^2}{\sigma_{P,j}^2}\Big],
+        = \sum_j \Big[\frac{t_j^2}{2} + t_j - \log(1 + t_j)
+        + \frac{(\mu_{Q,j} - \mu_{P,j})^2}{2\sigma_{P,j}^2}\Big],
+        \qquad t_j = \frac{\sigma_{Q,j} - \sigma_{P,j}}{\sigma_{P,j}}.
 
-    :math:`h(u) = e^{2u} - 1 - 2u \ge 0`. The second form (a sum of non-negative terms) is the one
-    evaluated: it stays accurate when :math:`Q` is close to :math:`P`, the regime of a posterior
-    trained from a data-dependent prior. Convention: natural logarithm (nats).
+    The second form (a sum of non-negative terms) is the one evaluated: it stays accurate when
+    :math:`Q` is close to :math:`P`, the regime of a posterior trained from a data-dependent prior.
+    Convention: natural logarithm (nats).
 
     Parameters
     ----------
@@ -187,9 +178,7 @@ def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> float:
     True
     """
     if not isinstance(q, DiagonalGaussian) or not isinstance(p, DiagonalGaussian):
-        raise TypeError(
-            f"q and p must be DiagonalGaussian, got {type(q).__name__} and {type(p).__name__}"
-        )
+        raise TypeError(f"q and p must be DiagonalGaussian, got {type(q).__name__} and {type(p).__name__}")
     if q.shape != p.shape:
         raise ValueError(f"q and p must have the same shape, got {q.shape} and {p.shape}")
     return float(np.sum(_kl_terms(q.mean, q.std, p.mean, p.std)))

@@ -9,7 +9,7 @@ classifier: :math:`K` classes, :math:`x \mapsto \arg\max_k (Wx + b)_k` with :mat
 The loss of one draw on one example is EXACT, natural or adversarial: the adversarial 0-1 loss of a
 linear classifier under an :math:`\ell_r` attack of radius :math:`\epsilon` is
 :math:`\mathbf 1[m_\epsilon \le 0]` with the closed-form worst-case margin of
-:func:`radbound.attacks.adversarial_margins` (theory.md sections 1 and 3), so nothing is estimated by an
+:func:`radbound.attacks.adversarial_margins` (:doc:`/theory/multiclass`), so nothing is estimated by an
 attack. :func:`linear_certificate` trains :math:`Q` and returns a :class:`RiskCertificate` on its risk.
 """
 
@@ -65,7 +65,7 @@ def _unit_maximiser(V: np.ndarray, r: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- the distribution
 @dataclass(frozen=True, eq=False)
 class GaussianLinear:
-    r"""A diagonal Gaussian over linear classifiers: :math:`\theta = [W \mid b] \sim \mathcal N(\mu, \operatorname{diag}\sigma^2)`.
+    r"""A diagonal Gaussian over linear classifiers, :math:`[W \mid b] \sim \mathcal N(\mu, \sigma^2)`.
 
     Attributes
     ----------
@@ -103,7 +103,10 @@ class GaussianLinear:
         b_mean = np.asarray(b_mean, dtype=np.float64)
         mean = np.concatenate([W_mean, b_mean[..., None]], axis=-1)
         std = np.concatenate(
-            [np.broadcast_to(np.asarray(W_std, float), W_mean.shape), np.broadcast_to(np.asarray(b_std, float), b_mean.shape)[..., None]],
+            [
+                np.broadcast_to(np.asarray(W_std, float), W_mean.shape),
+                np.broadcast_to(np.asarray(b_std, float), b_mean.shape)[..., None],
+            ],
             axis=-1,
         )
         return cls(DiagonalGaussian(mean, std))
@@ -141,7 +144,7 @@ class GaussianLinear:
         return gaussian_kl(self.weights, other.weights)
 
     def sample(self, size: int, *, seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """``size`` draws ``(W, b)``: shapes ``(size, K, d)`` and ``(size, K)`` (binary: ``(size, d)``, ``(size,)``)."""
+        """``size`` draws ``(W, b)``: shapes ``(size, K, d)`` and ``(size, K)`` (binary: without K)."""
         theta = self.weights.sample(size, seed=seed)
         return theta[..., :-1], theta[..., -1]
 
@@ -232,8 +235,10 @@ class GaussianLinear:
         eps = check_nonnegative(eps, "eps")
         r = check_exponent(attack_norm, "attack_norm")
         m = check_int(n_draws, "n_draws", minimum=1)
-        b = (1 if eps == 0 else min(n, 64)) if examples_per_draw is None else check_int(
-            examples_per_draw, "examples_per_draw", minimum=1
+        b = (
+            (1 if eps == 0 else min(n, 64))
+            if examples_per_draw is None
+            else check_int(examples_per_draw, "examples_per_draw", minimum=1)
         )
         from .._validation import check_random_state
 
@@ -306,11 +311,11 @@ def _surrogate(
     r"""Mean robust cross-entropy of the model ``theta`` on a batch, and its gradient in ``theta``.
 
     K classes: :math:`\mathrm{CE}(\tilde z, y)` with :math:`\tilde z_k = z_k + \epsilon\|w_k - w_y\|_{r^*}`
-    (:math:`k \ne y`), an upper bound of the cross-entropy at every :math:`x'` of the threat set (Wong & Kolter
-    2018, linear case); binary: :math:`\log(1 + e^{-\tilde m})` with
-    :math:`\tilde m = y(\langle w, x\rangle + b) - \epsilon\|w\|_{r^*}` (exact worst case). With ``cap`` the loss
-    is :math:`\min(\mathrm{CE}, \text{cap})/\text{cap} \in [0, 1]` (the bounded cross-entropy of Pérez-Ortiz et
-    al., cap :math:`= \log(1/p_{\min})`), whose gradient vanishes where it is capped.
+    (:math:`k \ne y`), an upper bound of the cross-entropy at every :math:`x'` of the threat set
+    (Wong & Kolter 2018, linear case); binary: :math:`\log(1 + e^{-\tilde m})` with
+    :math:`\tilde m = y(\langle w, x\rangle + b) - \epsilon\|w\|_{r^*}` (exact worst case). With ``cap``
+    the loss is :math:`\min(\mathrm{CE}, \text{cap})/\text{cap} \in [0, 1]` (the bounded cross-entropy of
+    Pérez-Ortiz et al., cap :math:`= \log(1/p_{\min})`), whose gradient vanishes where it is capped.
     """
     n = X.shape[0]
     if theta.ndim == 1:
@@ -416,7 +421,7 @@ def _fit_posterior(
     lr: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, float, float, float]:
-    r"""Minimise the PAC-Bayes objective over (mean, log std) of Q (and log std of P), reparameterization trick.
+    r"""Minimise the PAC-Bayes objective over (mean, log std) of Q and log std of P (reparameterization).
 
     Returns ``(mean, std, prior_std, final_objective, final_surrogate)``.
     """
@@ -490,8 +495,9 @@ def linear_certificate(
     With probability at least :math:`1 - \delta - \delta'` over the sample and the posterior draws,
 
     .. math::
-        R_\epsilon(Q) \le \mathrm{kl}^{-1}\Big(\mathrm{kl}^{-1}\big(\hat R_m, \tfrac{\log(2/\delta')}{m}\big),\
+        R_\epsilon(Q) \le \mathrm{kl}^{-1}\Big(\hat R^+,\
         \frac{\mathrm{KL}(Q\|P) + \log(2\sqrt{n_B}\,J/\delta)}{n_B}\Big),
+        \qquad \hat R^+ = \mathrm{kl}^{-1}\big(\hat R_m, \tfrac{\log(2/\delta')}{m}\big),
 
     where :math:`R_\epsilon(Q) = \mathbb E_{\theta\sim Q} P_{(x,y)}(\exists x' \in B_r(x, \epsilon):
     M(f_\theta(x'), y) \le 0)` is the adversarial risk of the stochastic classifier (:math:`\epsilon = 0`:
@@ -508,8 +514,9 @@ def linear_certificate(
        ``prior_steps`` steps, from zero; zero when ``prior_fraction = 0``);
     3. posterior :math:`Q = \mathcal N(\mu, \operatorname{diag}\sigma^2)` and prior scale :math:`\sigma_P`:
        Adam on a differentiable PAC-Bayes objective (``objective``, computed on :math:`S_B` with
-       :math:`n = n_B`) whose loss is the bounded robust cross-entropy (:math:`\min(\mathrm{CE}, \log(1/p_{\min})) /
-       \log(1/p_{\min})`, the worst case over the threat set for the binary logistic loss and the
+       :math:`n = n_B`) whose loss is the bounded robust cross-entropy
+       (:math:`\min(\mathrm{CE}, \log(1/p_{\min})) / \log(1/p_{\min})`, the worst case over the
+       threat set for the binary logistic loss and the
        pairwise upper bound :math:`z_k + \epsilon\|w_k - w_y\|_{r^*}` for :math:`K` classes), gradients by
        the reparameterization trick; then :math:`\sigma_P` is rounded to the grid (in log scale) and
        :math:`\sigma` rescaled by the same factor;
@@ -629,7 +636,15 @@ def linear_certificate(
 
     with one_blas_thread():
         prior_mean = _fit_mean(
-            XP, yP, shape, eps=eps, r=r, n_steps=prior_steps, batch_size=batch_size, lr=prior_lr, rng=rng_prior
+            XP,
+            yP,
+            shape,
+            eps=eps,
+            r=r,
+            n_steps=prior_steps,
+            batch_size=batch_size,
+            lr=prior_lr,
+            rng=rng_prior,
         )
         M, S, sp, f_final, l_final = _fit_posterior(
             XB,
@@ -668,14 +683,12 @@ def linear_certificate(
         delta=delta,
         delta_mc=delta_mc,
         n_grid=J,
-        reference=(
-            f"{MAURER_SEEGER}; {LANGFORD_CARUANA}; training and data-dependent prior as in {PEREZ_ORTIZ_2021}; "
-            "exact adversarial margins of linear classifiers (Yin, Ramchandran & Bartlett 2019, ICML)"
-        ),
+        reference=f"{MAURER_SEEGER}; {LANGFORD_CARUANA}; procedure of {PEREZ_ORTIZ_2021}",
         name=f"pac-bayes-linear-{'natural' if eps == 0 else 'adversarial'}",
         notes=(
             f"Risk: {risk} 0-1 risk of the stochastic linear classifier Q (a fresh draw per prediction); "
-            f"exact per-draw losses. Prior mean fitted on {split.n_prior} examples, bound on the other "
+            "exact per-draw losses (closed-form worst-case margins, Yin, Ramchandran & Bartlett 2019). "
+            f"Prior mean fitted on {split.n_prior} examples, bound on the other "
             f"{split.n_bound}; prior std {sp_grid:.4g}"
             + (" (learned, rounded to the grid)." if prior_std is None else " (fixed in advance).")
         ),
