@@ -610,6 +610,7 @@ def _run_locked(
         "wall_time_s": 0.0,
     }
     record.update(
+        preset=study.preset_of(cfg),
         status="running",
         cells_done=len(done),
         resources=resources,
