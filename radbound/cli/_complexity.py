@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import bounds
+from .._lp import norm
 from .._validation import check_exponent, check_random_state
 from ..attacks import ramp_risk
 from ..complexity import adversarial_linear_rademacher, linear_rademacher, multiclass_rademacher
@@ -332,10 +333,10 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
     K = 2 if binary else int(y.max()) + 1
     if args.model is not None:
         Wm = _load_model(args.model, binary, X.shape[1], K)
-        norm = float(np.max(np.linalg.norm(np.atleast_2d(Wm), ord=args.p, axis=1)))
-        if norm > args.radius * (1 + 1e-12):
+        wnorm = float(np.max(norm(np.atleast_2d(Wm), args.p)))
+        if wnorm > args.radius * (1 + 1e-12):
             raise ValueError(
-                f"radius={args.radius!r} is below the model's norm max_k ||w_k||_p = {norm:.6g}; "
+                f"radius={args.radius!r} is below the model's norm max_k ||w_k||_p = {wnorm:.6g}; "
                 "pass --radius >= that value"
             )
         risk = ramp_risk(Wm, None, X, y, margin=args.margin, eps=eps, attack_norm=args.attack_norm)
