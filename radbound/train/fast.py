@@ -46,12 +46,10 @@ hinge).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +58,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.special import expit
 
+from .._threads import limit_blas_threads
 from .._validation import check_choice, check_int, check_positive
 from ._certificate import DualityGap, certify
 from ._kernels import lbfgsb, projected_gradient, projected_newton
@@ -464,18 +463,6 @@ def _fit_crammer_singer_lp(prob: TrainingProblem, time_limit: float | None) -> _
 
 
 # ============================================================================ driver
-@contextlib.contextmanager
-def _blas_threads(limit: int | None) -> Iterator[None]:
-    """Limit BLAS threads (threadpoolctl) during the solve (``None``: leave them alone)."""
-    if limit is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=limit, user_api="blas"):
-        yield
-
-
 def _starting_point(prob: TrainingProblem, warm_start: LinearModel | None) -> tuple[np.ndarray, Any]:
     n, d, K = prob.n, prob.d, prob.K
     if warm_start is not None:
@@ -597,7 +584,7 @@ def fit_fast(
     if not isinstance(problem, TrainingProblem):
         raise TypeError(f"problem must be a TrainingProblem, got {type(problem).__name__}")
     tol, max_iter, gtol = opts["tol"], opts["max_iter"], opts["gtol"]
-    with _blas_threads(opts["blas_threads"]):
+    with limit_blas_threads(opts["blas_threads"]):
         t0 = time.perf_counter()
         solved, scale, zero = problem.reduction()
         W0, b0 = _starting_point(problem, opts["warm_start"])

@@ -27,14 +27,14 @@ binary logistic model, epoch-wise sampling, float32.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .._lp import dual_exponent, norm, unit_maximiser
+from .._threads import limit_blas_threads
 from .._validation import (
     check_binary_labels,
     check_choice,
@@ -44,7 +44,6 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_random_state,
-    dual_exponent,
 )
 from ._model import LinearModel
 from ._problem import check_working_memory, encode_class_labels
@@ -96,21 +95,6 @@ class _EpochSampler:
 # ---------------------------------------------------------------------------
 
 
-def _unit_maximiser(V: np.ndarray, r: float, out: np.ndarray | None = None) -> np.ndarray:
-    """Rows of argmax_{||delta||_r <= 1} <v, delta> (see radbound.attacks); odd in v."""
-    if math.isinf(r):
-        return np.sign(V, out=out)
-    if r == 1.0:
-        rows = np.arange(V.shape[0])
-        idx = np.argmax(np.abs(V), axis=1)
-        U = np.zeros_like(V)
-        U[rows, idx] = np.sign(V[rows, idx])
-        return U
-    q = dual_exponent(r)
-    nrm = ((np.abs(V) ** q).sum(axis=1) ** (1.0 / q))[:, None]
-    return np.sign(V) * (np.abs(V) / np.where(nrm > 0, nrm, 1.0)) ** (q - 1.0)
-
-
 class _Pairs:
     r"""Antisymmetric pair tables of a K-class model.
 
@@ -134,7 +118,6 @@ class _Pairs:
         psign[iu, ju], psign[ju, iu] = 1.0, -1.0
         self.pidx, self.psign = pidx, psign
         self.diff = np.empty((self.P, d), dtype=dtype)
-        self.work = np.empty((self.P, d), dtype=dtype)
         self.starts = np.concatenate([[0], np.cumsum(np.arange(K - 1, 0, -1))])
 
     def norms(self, W: np.ndarray, r: float) -> np.ndarray:
@@ -142,10 +125,7 @@ class _Pairs:
         diff = self.diff
         for j in range(self.K - 1):
             np.subtract(W[j], W[j + 1 :], out=diff[self.starts[j] : self.starts[j + 1]])
-        if math.isinf(r):
-            dh = np.abs(diff, out=self.work).sum(axis=1)
-        else:
-            dh = _norm(diff, dual_exponent(r))
+        dh = norm(diff, dual_exponent(r))
         D = np.zeros((self.K, self.K), dtype=W.dtype)
         D[self.iu, self.ju] = dh
         D[self.ju, self.iu] = dh
@@ -158,19 +138,8 @@ class _Pairs:
         used_mask[p] = True
         used = np.flatnonzero(used_mask)
         remap = np.cumsum(used_mask) - 1
-        self.U = _unit_maximiser(self.diff[used], r)
+        self.U = unit_maximiser(self.diff[used], r)
         return self.U @ W.T, remap[p]
-
-
-def _norm(V: np.ndarray, q: float) -> np.ndarray:
-    """Row-wise l_q norm."""
-    if q == 1.0:
-        return np.abs(V).sum(axis=-1)
-    if math.isinf(q):
-        return np.abs(V).max(axis=-1)
-    if q == 2.0:
-        return np.sqrt(np.einsum("...i,...i->...", V, V))
-    return (np.abs(V) ** q).sum(axis=-1) ** (1.0 / q)
 
 
 def _adversarial_logits(
@@ -249,7 +218,7 @@ def _logistic_loss_grad(
     :math:`-\epsilon y u_r(w)` is held fixed."""
     from scipy.special import expit
 
-    u = _unit_maximiser(w[None, :], r)[0] if eps > 0 else None
+    u = unit_maximiser(w, r) if eps > 0 else None
     m = yb * (Xb @ w + b)
     if u is not None:
         m -= eps * float(u @ w)
@@ -268,18 +237,62 @@ def _logistic_loss_grad(
 # ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """Limit BLAS to one thread (threadpoolctl, when installed): the products of the
-    SGD loop are small (batch x d x K), multi-threading only adds synchronisation, and
-    parallel fits (joblib, dask) keep their own cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+def _run_logistic(
+    W: np.ndarray,
+    b: float,
+    Xd: np.ndarray,
+    yv: np.ndarray,
+    steps: Any,
+    sampler: Any,
+    *,
+    eps: float,
+    r: float,
+    lam: float,
+    lr: float,
+) -> tuple[np.ndarray, float]:
+    """The SGD loop of the binary logistic model (in place on ``W``)."""
+    lr_d = W.dtype.type(lr)
+    for _ in steps:
+        idx = sampler()
+        Xb = Xd[idx]  # (np.take with out= is slower)
+        _, gW, gb = _logistic_loss_grad(W, b, Xb, yv[idx], eps, r)
+        if gW is None or gb is None:  # pragma: no cover - with_grad=True returns both
+            raise RuntimeError("internal error: the logistic kernel returned no gradient")
+        if lam > 0:
+            gW += lam * np.sign(W)
+        W -= lr_d * gW
+        b = float(b - lr * gb)
+    return W, b
+
+
+def _run_softmax(
+    W: np.ndarray,
+    b: np.ndarray,
+    Xd: np.ndarray,
+    yv: np.ndarray,
+    steps: Any,
+    sampler: Any,
+    *,
+    eps: float,
+    r: float,
+    rule: str,
+    pairs: _Pairs,
+    lam: float,
+    lr: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The SGD loop of the softmax model (in place on ``W`` and ``b``)."""
+    lr_d = W.dtype.type(lr)
+    lam_lr = W.dtype.type(lr * lam)
+    for _ in steps:
+        idx = sampler()
+        Xb = Xd[idx]  # (np.take with out= is slower)
+        _, gW, gb = _softmax_loss_grad(W, b, Xb, yv[idx], eps, r, rule, pairs, with_loss=False)
+        gW *= lr_d
+        if lam > 0:
+            gW += lam_lr * np.sign(W)
+        W -= gW
+        b -= lr_d * gb
+    return W, b
 
 
 def _check_init(init: Any, binary: bool, K: int, d: int, dtype: Any) -> tuple[np.ndarray, Any]:
@@ -462,8 +475,6 @@ def fit_sgd_attack(
     Xd = np.ascontiguousarray(X, dtype=dtype)
     W, b = _check_init(init, binary, K, d, dtype)
     sampler = (_PaperSampler if sampling == "paper" else _EpochSampler)(n, batch_size, rng)
-    lr_d = dtype.type(lr)
-    lam_lr = dtype.type(lr * lam)
 
     steps = range(n_steps)
     if progress:
@@ -471,29 +482,17 @@ def fit_sgd_attack(
 
         steps = tqdm(steps, desc=f"sgd-attack eps={eps:g} lam={lam:g}")
 
-    pairs = None if binary else _Pairs(K, d, dtype)
-    # a diverging run overflows: numpy's warnings are silenced here and the result checked below
-    with _single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
+    # small batch products: one BLAS thread (radbound._threads); a diverging run overflows, so
+    # numpy's warnings are silenced here and the result is checked below
+    with limit_blas_threads(), np.errstate(over="ignore", invalid="ignore"):
         t0 = time.perf_counter()
         if binary:
-            for _ in steps:
-                idx = sampler()
-                Xb = Xd[idx]  # (np.take with out= is slower)
-                _, gW, gb = _logistic_loss_grad(W, b, Xb, yv[idx], eps, r)
-                if lam > 0:
-                    gW += lam * np.sign(W)
-                W -= lr_d * gW
-                b = float(b - lr * gb)
+            W, b = _run_logistic(W, float(b), Xd, yv, steps, sampler, eps=eps, r=r, lam=lam, lr=lr)
         else:
-            for _ in steps:
-                idx = sampler()
-                Xb = Xd[idx]  # (np.take with out= is slower)
-                _, gW, gb = _softmax_loss_grad(W, b, Xb, yv[idx], eps, r, rule, pairs, with_loss=False)
-                gW *= lr_d
-                if lam > 0:
-                    gW += lam_lr * np.sign(W)
-                W -= gW
-                b -= lr_d * gb
+            pairs = _Pairs(K, d, dtype)
+            W, b = _run_softmax(
+                W, b, Xd, yv, steps, sampler, eps=eps, r=r, rule=rule, pairs=pairs, lam=lam, lr=lr
+            )
         elapsed = time.perf_counter() - t0
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
         raise FloatingPointError(
@@ -502,15 +501,18 @@ def fit_sgd_attack(
 
     from ..attacks import linear_robust_accuracy, linear_worst_case
 
-    Wf, bf = W.astype(np.float64), (float(b) if binary else b.astype(np.float64))
+    Wf = W.astype(np.float64)
+    bf: Any
     with np.errstate(over="ignore", invalid="ignore"):  # checked just below
         if binary:
+            bf = float(b)
             y_eval = yv.astype(np.float64)
             data_loss = _logistic_loss_grad(Wf, bf, X, y_eval, eps, r, with_grad=False)[0]
         else:
+            bf = np.asarray(b, dtype=np.float64)
             y_eval = yv
             data_loss = _softmax_loss_grad(
-                Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.float64), with_grad=False
+                Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.dtype(np.float64)), with_grad=False
             )[0]
         objective = data_loss + lam * float(np.abs(Wf).sum())
     if not math.isfinite(objective):
