@@ -12,6 +12,9 @@ Bounds as :class:`radbound.Bound` objects
 Gaussian posteriors and priors
     :class:`DiagonalGaussian`, :func:`gaussian_kl` (closed form); :class:`GaussianLinear` over linear
     classifiers.
+Norm-based PAC-Bayes margin bound
+    :func:`pac_bayes_spectral_bound` (Neyshabur, Bhojanapalli & Srebro 2018), beside the Rademacher
+    bounds of :mod:`radbound.networks`.
 Trained certificates
     :func:`linear_certificate` (numpy and scipy only) returns a :class:`RiskCertificate`: a Bound on the
     true risk of the stochastic classifier it trains, with the classifier attached.
@@ -33,6 +36,7 @@ from .bounds import (
 from .certificate import RiskCertificate
 from .gaussian import DiagonalGaussian, gaussian_kl
 from .linear import GaussianLinear, linear_certificate
+from .margin import pac_bayes_spectral_bound
 
 __all__ = [
     "DiagonalGaussian",
@@ -50,5 +54,6 @@ __all__ = [
     "pac_bayes_kl_bound",
     "pac_bayes_lambda_bound",
     "pac_bayes_quadratic_bound",
+    "pac_bayes_spectral_bound",
     "sample_convergence_bound",
 ]
