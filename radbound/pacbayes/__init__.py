@@ -17,7 +17,9 @@ Norm-based PAC-Bayes margin bound
     bounds of :mod:`radbound.networks`.
 Trained certificates
     :func:`linear_certificate` (numpy and scipy only) returns a :class:`RiskCertificate`: a Bound on the
-    true risk of the stochastic classifier it trains, with the classifier attached.
+    true risk of the stochastic classifier it trains, with the classifier attached;
+    :func:`network_certificate` (training needs torch) does the same for a stochastic ReLU network
+    (:class:`GaussianNetwork`), its adversarial losses bounded by certified margins.
 
 Only numpy and scipy are imported; sympy/mpmath when a formula is asked for.
 """
@@ -37,10 +39,12 @@ from .certificate import RiskCertificate
 from .gaussian import DiagonalGaussian, gaussian_kl
 from .linear import GaussianLinear, linear_certificate
 from .margin import pac_bayes_spectral_bound
+from .network import GaussianNetwork, network_certificate
 
 __all__ = [
     "DiagonalGaussian",
     "GaussianLinear",
+    "GaussianNetwork",
     "RiskCertificate",
     "SampleSplit",
     "SampledRisk",
@@ -50,6 +54,7 @@ __all__ = [
     "kl_inv",
     "kl_inv_lower",
     "linear_certificate",
+    "network_certificate",
     "pac_bayes_certificate",
     "pac_bayes_kl_bound",
     "pac_bayes_lambda_bound",
