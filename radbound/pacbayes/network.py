@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .._lp import dual_exponent
+from .._threads import limit_blas_threads
 from .._validation import (
     check_choice,
     check_exponent,
@@ -41,7 +43,6 @@ from .._validation import (
     check_positive,
     check_probability,
     check_random_state,
-    dual_exponent,
     is_torch_tensor,
 )
 from ._common import (
@@ -49,7 +50,6 @@ from ._common import (
     PRIOR_STD_GRID,
     TrainingSummary,
     nearest_grid_std,
-    one_blas_thread,
     seed_entropy,
     split_sample,
     streams,
@@ -238,7 +238,7 @@ class GaussianNetwork:
         else:
             b = check_int(examples_per_draw, "examples_per_draw", minimum=1)
         rng = check_random_state(seed)
-        with one_blas_thread():
+        with limit_blas_threads():
             if eps == 0 and b == 1:
                 losses = self._local_losses(X, y, m, rng)
                 method = "layer-by-layer exact law of the pre-activations"
