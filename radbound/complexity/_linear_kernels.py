@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import Backend
+from .._backend import Backend, TorchBackend
 from .._lp import row_power_norm_
 from ._engine import _CHUNK_ELEMENTS, _Oracle
 from ._signs import draw_packed, signs_from_codes, unpack_signs
@@ -83,8 +83,9 @@ class LinearOracle(_Oracle):
         self.mode = mode
         self.radius = float(radius)
         self.adversarial = y is not None
-        self.y = None if y is None else nx.asarray(y)
-        self.y_np = None if y is None else np.asarray(y, dtype=np.float64)
+        # set exactly when the class is adversarial (y given): typed Any so the adversarial paths index them
+        self.y: Any = None if y is None else nx.asarray(y)
+        self.y_np: Any = None if y is None else np.asarray(y, dtype=np.float64)
         self.columns = ("value", "natural", "abs_s") if self.adversarial else ("value",)
 
     # ------------------------------------------------------------------ per-row maths
@@ -302,7 +303,7 @@ class LinearOracle(_Oracle):
             U = nx.matmul(nx.asarray(signs), self.X)
             vals[a:b] = nx.to_numpy(nx.rowdot(U))
         Q = nx.copy(Q)
-        if nx.name == "torch":
+        if isinstance(nx, TorchBackend):
             rows_h, rows_l = (nx.torch.as_tensor(i, device=nx.device) for i in (rows_h, rows_l))
         Q[rows_h, rows_l] = nx.asarray(vals)
         return Q
