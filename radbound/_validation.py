@@ -206,6 +206,17 @@ def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
     An int gives the children of ``SeedSequence(seed)`` (reproducible); a Generator spawns children
     of its own seed sequence (its stream is left untouched); None gives fresh entropy.
 
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        The entry point's seed.
+    n : int
+        Number of independent streams, ``>= 1``.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+
     Examples
     --------
     >>> a, b = spawn_generators(0, 2)
