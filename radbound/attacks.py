@@ -212,7 +212,7 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
             if not np.isfinite(b_np).all():
                 raise ValueError("b must contain only finite values (found NaN or inf)")
             b = nx.asarray(b if is_torch_tensor(b) else b_np, dtype=X.dtype)
-        yv, _ = check_multiclass_labels(y, n, n_classes=k)
+        yv, _ = check_multiclass_labels(y, n, n_classes=k, limit_to_n=False)
         if use_torch:
             import torch
 

@@ -252,7 +252,7 @@ def surrogate_adversarial_loss(
     K = V.shape[0]
     if K < 2:
         raise ValueError(f"the network must have at least 2 outputs (classes), got {K}")
-    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
+    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K, limit_to_n=False)
     sdp = np.zeros((K, 2))
     for k in range(K):
         Q = sdp_matrix(V[k], W)
@@ -308,7 +308,7 @@ def surrogate_margin_bound(
     delta = check_probability(delta, "delta")
     X = check_matrix(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X", allow_torch=False)
     K = V.shape[0]
-    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
+    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K, limit_to_n=False)
     if surrogate is None:
         surrogate = surrogate_adversarial_loss(net, X, y, eps=eps, margin=margin, solver=solver)
     n, d = X.shape
