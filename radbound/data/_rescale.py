@@ -1,4 +1,4 @@
-"""l2-preserving rescaling of 28 x 28 images to 14 x 14 and 56 x 56 (theory.md, section 7)."""
+"""l2-preserving rescaling of 28 x 28 images to 14 x 14 and 56 x 56 (:doc:`/theory/experiments`)."""
 
 from __future__ import annotations
 

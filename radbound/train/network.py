@@ -1,6 +1,6 @@
 r"""Adversarial training of the paper's convolutional network with an :math:`\ell_1` penalty (torch).
 
-The network of Yin, Ramchandran & Bartlett (2019, Sec. 7 of theory.md; their public code):
+The network of Yin, Ramchandran & Bartlett (2019, :doc:`/theory/experiments`; their public code):
 conv 5x5 with 32 channels (SAME), ReLU, 2x2 max-pool; conv 5x5 with 64 channels, ReLU, 2x2 max-pool;
 fully connected 3136 -> 1024, ReLU; 1024 -> 10. Training minimises
 
@@ -131,7 +131,7 @@ def pgd_attack(
     and the projection on the box is the coordinatewise clamp to :math:`[x - \epsilon, x + \epsilon]`.
     PGD only finds a feasible point, so the loss it reaches is a LOWER bound on the worst-case loss
     (an upper bound on the adversarial margin); for a linear model the exact worst case is
-    :func:`radbound.attacks.linear_worst_case` (theory.md sections 3 and 8).
+    :func:`radbound.attacks.linear_worst_case` (:doc:`/theory/multiclass` and :doc:`/theory/oracles`).
 
     References
     ----------
@@ -295,7 +295,7 @@ def fit_network(
 
     Minimises :math:`\mathrm{CE}(f(\tilde x), y) + \lambda \sum_h \|A_h\|_1` over mini-batches
     (epoch-wise shuffling from ``seed``), :math:`\tilde x` = :func:`pgd_attack` of the batch
-    (``eps = 0``: natural training). Defaults are the paper's protocol (theory.md sec. 7).
+    (``eps = 0``: natural training). Defaults are the paper's protocol (:doc:`/theory/experiments`).
 
     Parameters
     ----------
