@@ -44,7 +44,7 @@ __all__ = [
     "__version__",
 ]
 
-_SUBMODULES = ("bounds", "attacks", "train", "networks", "data", "plot", "study", "complexity", "cli")
+_SUBMODULES = ("bounds", "attacks", "train", "networks", "certify", "data", "plot", "study", "complexity", "cli")
 
 
 def __getattr__(name: str) -> Any:

@@ -36,6 +36,7 @@ PUBLIC_MODULES = (
     "radbound.train.network",  # before radbound.train, which re-exports some of its names
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.data",
     "radbound.study",
     "radbound.plot",
@@ -49,6 +50,7 @@ MATHS_MODULES = (
     "radbound.networks.bounds",
     "radbound.networks.norms",
     "radbound.networks.sdp",
+    "radbound.certify",
     "radbound.train",
     "radbound.data._rescale",
     "radbound.data._gaussian",
@@ -180,6 +182,7 @@ PAGES = [
     "bounds.md",
     "attacks_and_training.md",
     "networks.md",
+    "certify.md",
     "data.md",
     "studies.md",
     "backends.md",

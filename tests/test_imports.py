@@ -29,11 +29,12 @@ MODULES = (
     "radbound.attacks",
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.study",
     "radbound.cli",
     "radbound.plot",
 )
-LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data")
+LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data", "radbound.certify")
 
 _PROBE = """
 import importlib, json, sys
