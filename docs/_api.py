@@ -32,7 +32,12 @@ FAMILIES: dict[str, list[str]] = {
     "networks.md": ["radbound.networks", "radbound.train.network"],
     "certify.md": ["radbound.certify"],
     "data.md": ["radbound.data"],
-    "studies.md": ["radbound.study", "radbound.plot"],
+    "studies.md": [
+        "radbound.study",
+        "radbound.studies.common.mnist",
+        "radbound.studies.common.linear",
+        "radbound.plot",
+    ],
 }
 
 
