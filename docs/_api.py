@@ -32,6 +32,7 @@ FAMILIES: dict[str, list[str]] = {
     "networks.md": ["radbound.networks", "radbound.train.network"],
     "certify.md": ["radbound.certify"],
     "data.md": ["radbound.data"],
+    "pacbayes.md": ["radbound.pacbayes"],
     "studies.md": [
         "radbound.study",
         "radbound.studies.common.mnist",

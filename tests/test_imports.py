@@ -36,8 +36,15 @@ MODULES = (
     "radbound.studies.common.linear",
     "radbound.cli",
     "radbound.plot",
+    "radbound.pacbayes",
 )
-LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data", "radbound.certify")
+LIGHT_MODULES = (
+    "radbound.bounds",
+    "radbound.attacks",
+    "radbound.data",
+    "radbound.pacbayes",
+    "radbound.certify",
+)
 
 _PROBE = """
 import importlib, json, sys

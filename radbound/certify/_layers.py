@@ -14,11 +14,11 @@ bound propagation flattens (samples x specifications) into it.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from .._lp import norm
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU, conv_geometry
 from ..networks.norms import row_norms
 
@@ -97,12 +97,7 @@ class LayerOps:
         """
         layer = self.net.layers[i]
         if isinstance(layer, Dense):
-            w = layer.weight
-            if math.isinf(q):
-                r = np.abs(w).max(axis=1)
-            else:
-                r = np.linalg.norm(w, ord=q, axis=1)
-            return self.nx.asarray(r)
+            return self.nx.asarray(norm(layer.weight, q, axis=1))
         if q in (1.0, 2.0):
             return self.nx.asarray(row_norms(layer, self.shapes[i], ord=int(q)))
         return None

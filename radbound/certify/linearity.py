@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import get_backend
+from .._lp import dual_exponent, norm
 from .._validation import (
     check_binary_labels,
     check_choice,
@@ -28,7 +29,6 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_random_state,
-    dual_exponent,
     is_torch_tensor,
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
@@ -165,7 +165,7 @@ def _linear_closed_form(
     if binary:
         if loss == "margin":
             return np.zeros(X.shape[0]), True
-        v = np.linalg.norm(W[0], ord=q)
+        v = float(norm(W[0], q))
         t = y * Z[:, 0]
         return _softplus_gap(t, eps * v), True
     K = W.shape[0]
@@ -174,13 +174,13 @@ def _linear_closed_form(
     kstar = other.argmax(axis=1)
     if loss == "margin":
         # g = max_k [z_k - z_k* + <w_k - w_k*, delta>]_+ (k != y), maximised over the ball
-        D = np.stack([np.linalg.norm(W - W[j], ord=q, axis=1) for j in range(K)])  # D[j, k]
+        D = np.stack([norm(W - W[j], q, axis=1) for j in range(K)])  # D[j, k]
         gain = Z - Z[rows, kstar][:, None] + eps * D[kstar]
         gain[rows, y] = -np.inf
         return np.maximum(gain.max(axis=1), 0.0), True
     if K == 2:  # softmax of two classes: the logistic loss of the margin z_y - z_o
         o = 1 - y
-        v = np.linalg.norm(W[y] - W[o], ord=q, axis=1)
+        v = norm(W[y] - W[o], q, axis=1)
         return _softplus_gap(Z[rows, y] - Z[rows, o], eps * v), True
     return None, False
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import get_backend
+from .._lp import dual_exponent, norm
 from .._validation import (
     check_binary_labels,
     check_choice,
@@ -43,7 +44,6 @@ from .._validation import (
     check_int,
     check_multiclass_labels,
     check_nonnegative,
-    dual_exponent,
     is_torch_tensor,
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
@@ -186,7 +186,7 @@ class _ThreatSet:
         best = None
         if self.use_ball:
             x0 = self.x0.reshape(B, -1, 1)
-            best = (A @ x0)[..., 0] - self.eps * nx.norm(A, self.q, axis=-1)
+            best = (A @ x0)[..., 0] - self.eps * norm(A, self.q, axis=-1)
         if self.use_box:
             mid = ((self.lo + self.hi) / 2).reshape(B, -1, 1)
             rad = ((self.hi - self.lo) / 2).reshape(B, -1, 1)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._lp import ramp
 from .._validation import check_choice, check_positive
 from .margins import CertifiedMargins, certified_margins
 
@@ -84,7 +85,7 @@ class CertifiedRisk:
             value, loss = float(np.mean(m <= 0)), "zero-one"
         else:
             margin = check_positive(margin, "margin")
-            value, loss = float(np.mean(np.clip(1.0 - m / margin, 0.0, 1.0))), "ramp"
+            value, loss = float(np.mean(ramp(m, margin))), "ramp"
         return cls(value, loss, margin, int(m.shape[0]), cm.method, cm.eps, cm.attack_norm, cm.clip, cm.exact)
 
 
