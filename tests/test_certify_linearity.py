@@ -96,6 +96,10 @@ def test_binary_margin_is_linear_and_binary_logistic_has_a_closed_form():
         assert np.isclose(ll.values[i], g.max(), rtol=1e-10)
     l2 = local_linearity((w, b), X, y, eps=0.5, loss="softmax", attack_norm=2)
     assert np.all(l2.values <= ll.values + 1e-12)  # the l2 ball lies inside the l_inf ball
+    # the ascent in l2 (the model written as two layers) starts at the maximiser +-eps w/||w||
+    two = Network([Dense(np.eye(3)), Dense(w[None, :], np.array([b]))], (3,))
+    asc = local_linearity(two, X, y, eps=0.5, loss="softmax", attack_norm=2, steps=5, seed=0)
+    assert not asc.exact and np.allclose(asc.values, l2.values, rtol=1e-9, atol=1e-12)
 
 
 def test_network_gradients_match_finite_differences_and_torch():

@@ -43,13 +43,15 @@ def as_network(model: Any, sample_shape: tuple[int, ...] | None = None, name: st
 def _linear_network(W: Any, b: Any, name: str) -> Network:
     W = np.asarray(_to_numpy(W), dtype=np.float64)
     if W.ndim == 1:
-        bias = np.array([0.0 if b is None else float(np.asarray(_to_numpy(b), dtype=np.float64).reshape(()))])
-        return Network((Dense(W[None, :], bias),), (W.shape[0],))
+        b0 = 0.0 if b is None else float(np.asarray(_to_numpy(b), dtype=np.float64).reshape(()))
+        return Network((Dense(W[None, :], np.array([b0])),), (W.shape[0],))
     if W.ndim != 2:
         raise ValueError(f"{name}: W must have shape (d,) or (K, d), got {W.shape}")
-    bias = None if b is None else np.asarray(_to_numpy(b), dtype=np.float64).reshape(-1)
-    if bias is not None and bias.shape == (1,) and W.shape[0] > 1:
-        bias = np.full(W.shape[0], float(bias[0]))
+    bias: np.ndarray | None = None
+    if b is not None:
+        bias = np.asarray(_to_numpy(b), dtype=np.float64).reshape(-1)
+        if bias.shape == (1,) and W.shape[0] > 1:
+            bias = np.full(W.shape[0], float(bias[0]))
     return Network((Dense(W, bias),), (W.shape[1],))
 
 

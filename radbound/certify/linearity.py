@@ -339,8 +339,8 @@ def local_linearity(
     def project(delta: Any) -> Any:
         if math.isinf(r):
             return nx.clip(delta, -eps, eps)
-        norm = nx.norm(delta.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
-        return delta * nx.minimum(1.0, eps / nx.maximum(norm, 1e-300))
+        size = norm(delta.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
+        return delta * nx.minimum(1.0, eps / nx.maximum(size, 1e-300))
 
     # starts: the two steepest directions of the tangent plane, then random points of the ball
     steep = to_np(g0).reshape(n, -1)
@@ -372,7 +372,7 @@ def local_linearity(
             if math.isinf(r):
                 step = nx.sign(ascent)
             else:
-                nrm = nx.norm(ascent.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
+                nrm = norm(ascent.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
                 step = ascent / nx.maximum(nrm, 1e-300)
             delta = project(delta + step_size * step)
     return LocalLinearity(best, loss, eps, r, False, "projected gradient ascent", steps, step_size, restarts)

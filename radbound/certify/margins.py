@@ -290,7 +290,8 @@ class _Propagation:
         width = max(int(np.prod(s)) for s in self.shapes[: i + 1])
         item = 8
         chunk = max(1, min(2 * N, _MEMORY_BUDGET // (6 * item * width * self.B)))
-        lows, highs = [], []
+        lows: list[Any] = []
+        highs: list[Any] = []
         for sign, out in ((1.0, lows), (-1.0, highs)):
             for start in range(0, N, chunk):
                 stop = min(N, start + chunk)
@@ -654,7 +655,9 @@ def certified_margins(
     y_np, binary = _labels(net, y, n)
     if use_torch:
         Xt = nx.asarray(Xb)
-        if not bool(nx.torch.isfinite(Xt).all()):
+        import torch
+
+        if not bool(torch.isfinite(Xt).all()):
             raise ValueError("X must contain only finite values (found NaN or inf)")
     else:
         Xt = Xb
@@ -702,13 +705,15 @@ def certified_margins(
                 pair = low
             else:
                 pair = nx.asarray(np.full((stop - start, K), np.inf), dtype=x0.dtype)
-                idx = others if nx.name == "numpy" else nx.torch.as_tensor(others, device=x0.device)
+                idx = others if nx.name == "numpy" else _torch_index(others, x0)
                 pair = pair.scatter(1, idx, low) if nx.name == "torch" else _put(pair, idx, low)
             pairs.append(pair)
             margins.append(nx.min(low, axis=1))
 
     if use_torch:
-        with nx.torch.no_grad():
+        import torch
+
+        with torch.no_grad():
             run()
     else:
         run()
@@ -717,6 +722,12 @@ def certified_margins(
     return CertifiedMargins(
         m, pair, method, eps, p, box, affine, used, lower_slope if method == "crown" else None
     )
+
+
+def _torch_index(a: np.ndarray, like: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(a, device=like.device)
 
 
 def _put(pair: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -120,22 +120,22 @@ def _classifier(model: Any, sample_shape: tuple[int, ...]) -> tuple[Any, int, bo
                 model(torch.zeros((1, *sample_shape), dtype=dtype, device=device)).reshape(1, -1).shape[1]
             )
 
-        def classify(Z: np.ndarray) -> np.ndarray:
+        def classify_torch(Z: np.ndarray) -> np.ndarray:
             with torch.no_grad():
                 out = model(torch.as_tensor(Z, dtype=dtype, device=device)).reshape(Z.shape[0], -1)
             if K == 1:
                 return (out[:, 0] >= 0).long().cpu().numpy()
             return out.argmax(dim=1).cpu().numpy()
 
-        return classify, max(K, 2), K == 1
+        return classify_torch, max(K, 2), K == 1
     if callable(model) and not isinstance(model, Network) and not hasattr(model, "decision_function"):
         K = int(np.asarray(model(np.zeros((1, *sample_shape)))).reshape(1, -1).shape[1])
 
-        def classify(Z: np.ndarray) -> np.ndarray:
+        def classify_callable(Z: np.ndarray) -> np.ndarray:
             out = np.asarray(model(Z), dtype=np.float64).reshape(Z.shape[0], -1)
             return (out[:, 0] >= 0).astype(np.int64) if K == 1 else out.argmax(axis=1)
 
-        return classify, max(K, 2), K == 1
+        return classify_callable, max(K, 2), K == 1
     net = as_network(model, sample_shape, "model")
     K = net.output_dim
 
