@@ -222,7 +222,7 @@ def _network_rademacher(net, X, y, cfg) -> tuple[float, str]:
     margins = top - out.max(axis=1)
     J = len(NET_MARGINS)
     best, name = math.inf, ""
-    base = network_bounds(net, X, eps=0.0, margin=1.0, blas_threads=1)
+    base = network_bounds(net, X, eps=0.0, margin=1.0)
     for label, bnd in (
         ("spectral", base.spectral),
         ("golowich", base.golowich),
