@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,8 +78,8 @@ COLUMNS = (
 )
 
 
-def _row(**kw) -> dict:
-    out = {k: math.nan for k in COLUMNS}
+def _row(**kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {k: math.nan for k in COLUMNS}
     out.update(
         {"kind": "", "model": "", "rademacher_name": "", "test_err_kind": "", "data": "", "holds": False}
     )
@@ -249,7 +250,7 @@ def _mnist_cell(cfg: CertificatesConfig, cell: dict, seed: int) -> list[dict]:
     train = pool if cfg.n_train >= len(pool) else training_sample(pool, cfg.n_train, seed=cfg.seed, rep=0)
     eps, model = float(cell["eps"]), cell["model"]
     t0 = time.perf_counter()
-    common = dict(
+    common: dict[str, Any] = dict(
         eps=eps, delta=cfg.delta, delta_mc=cfg.delta_mc, prior_fraction=cfg.prior_fraction, seed=seed
     )
     if model == "linear":
