@@ -8,7 +8,7 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, Bound
+Estimate, Bound, GridPoint, PosthocPrice
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.
@@ -30,13 +30,15 @@ from .complexity import (
     linear_rademacher,
     multiclass_rademacher,
 )
-from .results import Bound, Estimate
+from .results import Bound, Estimate, GridPoint, PosthocPrice
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bound",
     "Estimate",
+    "GridPoint",
+    "PosthocPrice",
     "adversarial_linear_rademacher",
     "empirical_rademacher",
     "linear_rademacher",
