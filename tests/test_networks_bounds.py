@@ -223,7 +223,7 @@ def test_multi_output_constants():
 def test_posthoc_rounds_norms_up_and_the_margin_down():
     """Default posthoc=True: every norm on the grid at or above the network's value (at most one grid
     ratio above), the margin at or below; the price is the sum of the grid points' log(1/w)."""
-    grid = Grid(ratio=2.0, anchor=1.0)
+    grid = Grid(steps_per_doubling=1, anchor=1.0)
     b = spectral_bound(tiny(), X, margin=0.3, grid=grid)
     with pytest.warns(PosthocWarning, match="NOT valid for a model trained"):
         fixed = spectral_bound(tiny(), X, margin=0.3, posthoc=False)

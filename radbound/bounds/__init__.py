@@ -25,7 +25,8 @@ Networks (:doc:`/theory/networks`, :doc:`/theory/sdp`)
     :func:`spectral_bound`, :func:`golowich_bound`, :func:`neyshabur_bound`,
     :func:`adversarial_lower_bound`, :func:`network_bounds`, :func:`surrogate_margin_bound`.
 Generalization (:doc:`/theory/generalization`)
-    :func:`generalization`, :func:`mc_deviation`; post-hoc validity for trained models:
+    :func:`generalization`, :func:`mc_deviation`; for a trained model (post-hoc valid by default,
+    paying for its own norms and margin with a union bound over a grid): :func:`model_generalization`,
     :class:`Grid`, :class:`PosthocWarning`.
 Sample complexity
     :func:`sample_complexity`.
@@ -48,6 +49,7 @@ from .multiclass import (
     multiclass_natural_bound,
     multiclass_ramp_lower_estimate,
 )
+from .model import model_generalization
 from .network import (
     ADVERSARIAL_LOWER_C,
     SPECTRAL_CONSTANTS,
@@ -76,6 +78,7 @@ __all__ = [
     "neyshabur_bound",
     "spectral_bound",
     "surrogate_margin_bound",
+    "model_generalization",
     "LEADING_CONSTANT",
     "LinearSandwich",
     "SampleComplexity",

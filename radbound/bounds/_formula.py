@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..results import Bound
 
-__all__ = ["NUM", "sympy_namespace", "build_bound", "confidence_terms", "Terms"]
+__all__ = ["NUM", "Part", "sympy_namespace", "build_bound", "confidence_terms", "merge_inputs", "Terms"]
 
 #: The type of a bound written once: ``terms(m, **inputs) -> {name: value or expression}``.
 Terms = Callable[..., Mapping[str, Any]]
@@ -113,11 +114,47 @@ def symbols_for(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Part:
+    """A sub-formula entering another formula: its value, the values of its symbols, its sympy builder."""
+
+    value: float
+    inputs: Mapping[str, float]
+    builder: Callable[[], Any]
+
+    @classmethod
+    def symbol(cls, name: str, value: float) -> Part:
+        """A part that is a bare symbol ``name`` with value ``value``."""
+        return cls(float(value), {name: float(value)}, lambda: _symbol(name))
+
+    @classmethod
+    def of(cls, bound: Bound, fallback: str = "R_S") -> Part:
+        """The formula of ``bound`` (or a bare symbol ``fallback`` when it has none)."""
+        if bound.formula_builder is None:
+            return cls.symbol(fallback, bound.value)
+        return cls(bound.value, dict(bound.inputs), bound.formula_builder)
+
+
+def merge_inputs(*mappings: Mapping[str, float]) -> dict[str, float]:
+    """Merge symbol values, refusing a symbol with two different values."""
+    out: dict[str, float] = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            value = float(value)
+            if key in out and not math.isclose(out[key], value, rel_tol=1e-12, abs_tol=0.0):
+                raise ValueError(
+                    f"symbol {key!r} has two different values ({out[key]!r} and {value!r}) in chained bounds"
+                )
+            out[key] = value
+    return out
+
+
 def build_bound(
     terms: Terms,
     inputs: Mapping[str, Any],
     *,
     literals: Mapping[str, Any] | None = None,
+    parts: Mapping[str, Part] | None = None,
     combine: str = "sum",
     **bound_fields: Any,
 ) -> Bound:
@@ -127,32 +164,37 @@ def build_bound(
     Parameters
     ----------
     terms : callable
-        ``terms(m, **inputs, **literals) -> {name: term}``.
+        ``terms(m, **inputs, **literals, **parts) -> {name: term}``.
     inputs : mapping
         The bound's inputs: each becomes a symbol (a sequence becomes ``name_1, name_2, ...``) and its
         value is recorded in ``Bound.inputs``, so ``evaluate_formula()`` reproduces the value.
     literals : mapping, optional
         Arguments passed as they are to both readings (integers, choices of form, constants written
         into the formula as numbers).
+    parts : mapping of Part, optional
+        Sub-formulas (for example the complexity bound a generalization bound is built on): their
+        value in the numeric reading, their own formula in the symbolic one; their inputs join
+        ``Bound.inputs`` (a symbol with two different values is an error).
     combine : {"sum", "max"}
     **bound_fields
         The other fields of :class:`~radbound.results.Bound` (reference, status, kind, name, ...).
     """
     literals = dict(literals or {})
-    values = terms(NUM, **inputs, **literals)
+    parts = dict(parts or {})
+    values = terms(NUM, **inputs, **literals, **{k: p.value for k, p in parts.items()})
     named = {k: float(v) for k, v in values.items()}
     total = sum(named.values()) if combine == "sum" else max(named.values())
 
     def formula() -> Any:
         import sympy
 
-        parts = terms(sympy_namespace(), **symbols_for(inputs), **literals)
-        exprs = [sympy.sympify(v) for v in parts.values()]
+        subs = {k: p.builder() for k, p in parts.items()}
+        out = terms(sympy_namespace(), **symbols_for(inputs), **literals, **subs)
+        exprs = [sympy.sympify(v) for v in out.values()]
         return sympy.Add(*exprs) if combine == "sum" else sympy.Max(*exprs)
 
-    return Bound(
-        total, named, combine=combine, inputs=_flatten(inputs), formula_builder=formula, **bound_fields
-    )
+    all_inputs = merge_inputs(*(p.inputs for p in parts.values()), _flatten(inputs))
+    return Bound(total, named, combine=combine, inputs=all_inputs, formula_builder=formula, **bound_fields)
 
 
 def confidence_terms(

@@ -4,7 +4,7 @@ Every bound of the package holds for a class fixed before the sample (radius :ma
 margin :math:`\gamma`). A model trained on the sample has norms chosen by the sample, so the bound at
 those norms is not a theorem until a union bound over a grid of classes is paid (Bartlett, Foster &
 Telgarsky 2017 do this in the proof of their main theorem). :class:`Grid` is that grid,
-:math:`\theta_j = \theta_0\rho^j` for every integer :math:`j`, with prior weights
+:math:`\theta_j = \theta_0 2^{j/k}` for every integer :math:`j`, with prior weights
 :math:`w_j = 1/((k+1)(k+2))`, :math:`k = 2j` for :math:`j \ge 0` and :math:`k = -2j - 1` for
 :math:`j < 0` (so :math:`\sum_{j\in\mathbb Z} w_j = \sum_{k\ge0} 1/((k+1)(k+2)) = 1`). A norm is
 rounded UP to the grid (the grid class must contain the model), a margin DOWN (the ramp loss at a
@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .._validation import check_nonnegative, check_positive
+from .._validation import check_int, check_nonnegative, check_positive
 from ..results import GridPoint, PosthocPrice
 
 __all__ = ["Grid", "PosthocWarning", "DEFAULT_GRID", "warn_fixed_class"]
@@ -31,44 +31,49 @@ class PosthocWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Grid:
-    r"""The geometric grid :math:`\theta_j = \text{anchor}\cdot\text{ratio}^j`, :math:`j \in \mathbb Z`.
+    r"""The geometric grid :math:`\theta_j = \theta_0\, 2^{j/k}`, :math:`j \in \mathbb Z` (ratio
+    :math:`\rho = 2^{1/k}`).
 
-    Prior weight of :math:`j`: :math:`w_j = 1/((k+1)(k+2))` with :math:`k = 2j` (:math:`j \ge 0`) or
-    :math:`k = -2j-1` (:math:`j < 0`); the weights sum to 1, so paying :math:`\log(1/w_j)` per
+    Prior weight of :math:`j`: :math:`w_j = 1/((i+1)(i+2))` with :math:`i = 2j` (:math:`j \ge 0`) or
+    :math:`i = -2j-1` (:math:`j < 0`); the weights sum to 1, so paying :math:`\log(1/w_j)` per
     quantity makes a bound hold at every grid point at once (union bound). The price of a value
     :math:`\theta` is about :math:`2\log(2|\log_\rho(\theta/\theta_0)| + 2)`, and rounding to the grid
-    costs at most a factor ``ratio`` in that quantity.
+    costs at most a factor :math:`\rho` in that quantity.
 
     Parameters
     ----------
-    ratio : float, default 2**0.25
-        :math:`\rho > 1`. Fixed before seeing the data (it is part of the statement).
+    steps_per_doubling : int, default 4
+        :math:`k`: the grid has :math:`k` points per factor 2 (ratio :math:`2^{1/4} \approx 1.19` by
+        default). Fixed before seeing the data (it is part of the statement).
     anchor : float, default 1.0
         :math:`\theta_0 > 0`, the cheapest grid point (weight 1/2).
 
     Examples
     --------
     >>> from radbound.bounds import Grid
-    >>> g = Grid(ratio=2.0)
+    >>> g = Grid(steps_per_doubling=1)
     >>> g.up("radius", 3.0).grid_value, g.down("margin", 3.0).grid_value
     (4.0, 2.0)
     >>> import math; math.isclose(g.up("margin", 1.0).log_price, math.log(2))   # j = 0: weight 1/2
     True
     """
 
-    ratio: float = 2.0**0.25
+    steps_per_doubling: int = 4
     anchor: float = 1.0
 
     def __post_init__(self) -> None:
-        ratio = check_positive(self.ratio, "ratio")
-        if not ratio > 1.0:
-            raise ValueError(f"ratio must be > 1, got {ratio!r}")
-        object.__setattr__(self, "ratio", ratio)
+        k = check_int(self.steps_per_doubling, "steps_per_doubling", minimum=1)
+        object.__setattr__(self, "steps_per_doubling", k)
         object.__setattr__(self, "anchor", check_positive(self.anchor, "anchor"))
 
+    @property
+    def ratio(self) -> float:
+        """:math:`\rho = 2^{1/k}`."""
+        return 2.0 ** (1.0 / self.steps_per_doubling)
+
     def point(self, j: int) -> float:
-        r""":math:`\theta_j`."""
-        return self.anchor * self.ratio ** int(j)
+        r""":math:`\theta_j = \theta_0 2^{j/k}` (exact powers of two at multiples of :math:`k`)."""
+        return self.anchor * 2.0 ** (int(j) / self.steps_per_doubling)
 
     @staticmethod
     def log_price(j: int) -> float:
@@ -77,7 +82,7 @@ class Grid:
         return math.log(k + 1.0) + math.log(k + 2.0)
 
     def _index(self, value: float) -> int:
-        return round(math.log(value / self.anchor) / math.log(self.ratio))
+        return round(math.log2(value / self.anchor) * self.steps_per_doubling)
 
     def up(self, name: str, value: float) -> GridPoint:
         """The smallest grid point at least ``value`` (a norm; 0 goes to the anchor, the cheapest)."""

@@ -203,7 +203,8 @@ class _Stratifier:
             return "fixed class at the network's own norms (posthoc=False): not valid for a trained network"
         return (
             f"post-hoc: norms rounded up and the margin down to the grid {self.grid.anchor:g} * "
-            f"{self.grid.ratio:.6g}^j (price {self.price().log_price:.4g} nats, paid in generalization())"
+            f"2^(j/{self.grid.steps_per_doubling}) (price {self.price().log_price:.4g} nats, paid in "
+            "generalization())"
         )
 
 
