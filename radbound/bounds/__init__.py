@@ -27,13 +27,15 @@ Networks (:doc:`/theory/networks`, :doc:`/theory/sdp`)
 Generalization (:doc:`/theory/generalization`)
     :func:`generalization`, :func:`mc_deviation`; for a trained model (post-hoc valid by default,
     paying for its own norms and margin with a union bound over a grid): :func:`model_generalization`,
-    :class:`Grid`, :class:`PosthocWarning`.
+    :class:`Grid`, :class:`PosthocWarning`; checked against exact true risks over independent
+    samples by :func:`coverage` (with :class:`radbound.data.GaussianMixture`).
 Sample complexity
     :func:`sample_complexity`.
 """
 
 from ._posthoc import DEFAULT_GRID, Grid, PosthocWarning
 from ._symbols import dimension_factor, expected_abs_sign_sum
+from .coverage import Coverage, coverage
 from .generalization import generalization, mc_deviation
 from .linear import (
     LinearSandwich,
@@ -43,13 +45,13 @@ from .linear import (
     linear_rademacher_bound,
     linear_rademacher_lower_bound,
 )
+from .model import model_generalization
 from .multiclass import (
     LEADING_CONSTANT,
     multiclass_adversarial_bound,
     multiclass_natural_bound,
     multiclass_ramp_lower_estimate,
 )
-from .model import model_generalization
 from .network import (
     ADVERSARIAL_LOWER_C,
     SPECTRAL_CONSTANTS,
@@ -79,6 +81,8 @@ __all__ = [
     "spectral_bound",
     "surrogate_margin_bound",
     "model_generalization",
+    "Coverage",
+    "coverage",
     "LEADING_CONSTANT",
     "LinearSandwich",
     "SampleComplexity",
