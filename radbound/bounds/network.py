@@ -712,7 +712,7 @@ def network_bounds(
     method, tol, max_iter, seed
         Options of :func:`radbound.networks.spectral_norm`.
     blas_threads : int, optional
-        Limit BLAS threads (see :func:`radbound.networks.network_norms`).
+        Deprecated (see :func:`radbound.networks.network_norms`, which chooses the thread count).
 
     Returns
     -------
@@ -765,9 +765,16 @@ def network_bounds(
     True
     """
     X = _data(net, X)
-    with warnings.catch_warnings():  # a deprecation of blas_threads, if any, is reported by the norms
+    with warnings.catch_warnings():  # the deprecation is reported once, here, with the caller's line
+        warnings.simplefilter("ignore", DeprecationWarning)
         norms = network_norms(
             net, method=method, tol=tol, max_iter=max_iter, seed=seed, blas_threads=blas_threads
+        )
+    if blas_threads is not None:
+        warnings.warn(
+            "blas_threads is deprecated and will be removed: radbound chooses the BLAS thread count itself",
+            DeprecationWarning,
+            stacklevel=2,
         )
     try:
         check_lower_bound_architecture(net)
