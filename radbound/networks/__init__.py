@@ -11,6 +11,7 @@ re-exported here under their old names (``radbound.networks.spectral_bound`` is
   :class:`ReLU`, :class:`MaxPool2d`, :class:`Flatten` (numpy; npz files; torch extractor).
 * :mod:`~radbound.networks.norms` -- spectral norms of dense and convolution operators (exact, FFT,
   Lanczos/power with a certificate), (2,1), Frobenius and (1,inf) norms without materialising.
+* :mod:`~radbound.networks.paths` -- :math:`\ell_p` path norms of ReLU networks (measures).
 * :mod:`~radbound.networks.sdp` -- the Raghunathan et al. SDP certificate for one-hidden-layer
   networks, its cheap bound, and Yin et al.'s surrogate adversarial loss.
 
@@ -37,6 +38,7 @@ from .norms import (
     row_norms,
     spectral_norm,
 )
+from .paths import path_norm
 from .sdp import (
     SDPCertificate,
     SurrogateLoss,
@@ -90,6 +92,7 @@ __all__ = [
     "l1inf_norm",
     "lipschitz",
     "network_norms",
+    "path_norm",
     "SDPCertificate",
     "SurrogateLoss",
     "sdp_matrix",
