@@ -117,38 +117,43 @@ def _binary_sample(n=120, d=3, seed=0):
 
 
 def test_model_generalization_binary_equals_its_parts():
-    """Binary linear model: radius = ||w||_2 rounded up, margin rounded down; the bound is generalization()
-    at those grid values with the exact adversarial complexity, and both grid points are paid."""
+    """Binary linear model: one grid over the scale rho = ||w||_2 / gamma, rounded up; the bound is
+    generalization() at the model's radius and the margin ||w|| / rho_j, with the exact adversarial
+    complexity, and the scale's grid point is paid."""
     X, y = _binary_sample(n=10)
     w = np.array([0.7, -0.2, 1.1])
     grid = Grid(steps_per_doubling=2)
     b = model_generalization(w, X, y, margin=0.8, eps=0.1, grid=grid, complexity="exact")
-    pts = {pt.name: pt for pt in b.posthoc.points}
-    W_j, g_j = pts["radius"].grid_value, pts["gamma"].grid_value
-    assert pts["radius"].value == pytest.approx(np.linalg.norm(w)) and W_j >= np.linalg.norm(w)
-    assert g_j == 2**-0.5  # 0.8 rounded down on the grid 2^(j/2)
-    est = rb.adversarial_linear_rademacher(X, y, eps=0.1, radius=W_j, method="exact")
+    (pt,) = b.posthoc.points
+    norm = np.linalg.norm(w)
+    assert pt.name == "scale" and pt.value == pytest.approx(norm / 0.8) and pt.grid_value >= norm / 0.8
+    g_j = norm / pt.grid_value
+    assert g_j <= 0.8 and b.inputs["gamma"] == pytest.approx(g_j)
+    est = rb.adversarial_linear_rademacher(X, y, eps=0.1, radius=norm, method="exact")
     R_n = ramp_risk(w, None, X, y, margin=g_j, eps=0.1)
-    P = pts["radius"].log_price + pts["gamma"].log_price
-    hand = R_n + 2 * est.value / g_j + 3 * math.sqrt((math.log(2 / 0.05) + P) / 20)
+    hand = R_n + 2 * est.value / g_j + 3 * math.sqrt((math.log(2 / 0.05) + pt.log_price) / 20)
     assert b.value == pytest.approx(hand, rel=1e-12)
     assert b.evaluate_formula() == pytest.approx(b.value, rel=1e-10)
+    # the bound depends on (w, gamma) only through w / gamma: scaling both changes nothing
+    b2 = model_generalization(3 * w, X, y, margin=2.4, eps=0.1, grid=grid, complexity="exact")
+    assert b2.value == pytest.approx(b.value, rel=1e-12)
     with pytest.warns(PosthocWarning):
         fixed = model_generalization(w, X, y, margin=0.8, eps=0.1, complexity="exact", posthoc=False)
-    assert fixed.value < b.value and fixed.posthoc is None
+    assert fixed.posthoc is None and "post-hoc price" not in fixed.terms
 
 
-def test_model_generalization_auto_margin_is_the_best_grid_margin():
+def test_model_generalization_auto_margin_is_the_best_grid_scale():
     X, y = _binary_sample()
     w = np.array([1.0, 2.0, 3.0])
     auto = model_generalization(w, X, y, margin="auto", eps=0.05, complexity="closed-form")
-    gamma = next(pt.grid_value for pt in auto.posthoc.points if pt.name == "gamma")
-    grid = Grid()
+    gamma = auto.inputs["gamma"]
+    grid, norm = Grid(), float(np.linalg.norm(w))
     m_max = float(np.abs(X @ w * y).max())
-    for j in range(grid.up("g", m_max / 1024).index, grid.down("g", m_max).index + 1):
-        other = model_generalization(w, X, y, margin=grid.point(j), eps=0.05, complexity="closed-form")
+    for j in range(grid.up("s", norm / m_max).index, grid.up("s", 1024 * norm / m_max).index + 1):
+        other = model_generalization(w, X, y, margin=norm / grid.point(j), eps=0.05, complexity="closed-form")
         assert auto.value <= other.value + 1e-12
-    assert model_generalization(w, X, y, margin=gamma, eps=0.05, complexity="closed-form").value == auto.value
+    same = model_generalization(w, X, y, margin=gamma, eps=0.05, complexity="closed-form")
+    assert same.value == pytest.approx(auto.value, rel=1e-12)
     with pytest.raises(ValueError, match="needs posthoc=True"):
         model_generalization(w, X, y, margin="auto", posthoc=False)
 
@@ -157,15 +162,16 @@ def test_model_generalization_folds_a_bias_and_handles_multiclass_and_networks()
     X, y = _binary_sample()
     b = model_generalization((np.array([1.0, 2.0, 3.0]), 0.5), X, y, margin=1.0)
     assert "bias folded in" in b.notes
-    radius = next(pt.value for pt in b.posthoc.points if pt.name == "radius")
-    assert radius == pytest.approx(math.sqrt(1 + 4 + 9 + 0.25))
+    scale = next(pt.value for pt in b.posthoc.points if pt.name == "scale")
+    assert scale == pytest.approx(math.sqrt(1 + 4 + 9 + 0.25))  # ||(w, b)||_2 / gamma, gamma = 1
     yk = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
     W = np.stack([-X.T @ (yk == 0), X.T @ (yk == 1) * 0.1, X.T @ (yk == 2)]) / 100
     mc = model_generalization(W, X, yk, margin=1.0, eps=0.05, n_draws=200, seed=0)
-    assert {pt.name for pt in mc.posthoc.points} == {
-        "radius",
-        "gamma",
-    } and mc.name == "generalization-adversarial"
+    assert [pt.name for pt in mc.posthoc.points] == ["scale"] and mc.name == "generalization-adversarial"
+    # a precomputed MulticlassEstimate (at any radius) gives the same bound
+    est = rb.multiclass_rademacher(X, yk, p=2, radius=1.0, method="monte-carlo", n_draws=200, seed=0)
+    same = model_generalization(W, X, yk, margin=1.0, eps=0.05, complexity=est)
+    assert same.value == pytest.approx(mc.value, rel=1e-12)
     net = Network.from_arrays([RNG.normal(size=(4, 3)), RNG.normal(size=(3, 4))])
     nb = model_generalization(net, X, yk, margin=1.0, bound="golowich")
     assert "F_1" in {pt.name for pt in nb.posthoc.points}

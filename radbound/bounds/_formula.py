@@ -6,7 +6,8 @@ gives the values; called with the sympy namespace and a symbol per input it give
 two can never disagree (the unity cvxpy gets from an atom's numeric value and its canonical form).
 
 A namespace provides ``sqrt``, ``log``, ``Max``, ``frac(a, b)`` (an exact ratio in sympy), ``prod``,
-``binomial`` and ``floor``; inputs may be numbers or sequences of numbers (one symbol per entry,
+``binomial``, ``floor`` and ``expected_abs_sign_sum`` (log-gamma in floats, the binomial closed form in
+sympy); inputs may be numbers or sequences of numbers (one symbol per entry,
 ``name_1, name_2, ...``).
 """
 
@@ -49,6 +50,13 @@ class _Numeric:
     def binomial(n: float, k: float) -> float:
         return math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1))
 
+    @staticmethod
+    def expected_abs_sign_sum(n: float) -> float:
+        """E|sum of n signs| through log-gamma (no overflow for large n)."""
+        from .._concentration import expected_abs_sign_sum
+
+        return expected_abs_sign_sum(int(round(n)))
+
 
 #: The numeric namespace.
 NUM = _Numeric()
@@ -74,6 +82,11 @@ class _Symbolic:
     def prod(self, values: Sequence[Any]) -> Any:
         return self._sp.Mul(*values)
 
+    def expected_abs_sign_sum(self, n: Any) -> Any:
+        """E|sum of n signs| = n C(n-1, floor((n-1)/2)) / 2^(n-1) (de Moivre)."""
+        sp = self._sp
+        return n * sp.binomial(n - 1, sp.floor((n - 1) / 2)) / 2 ** (n - 1)
+
 
 def sympy_namespace() -> _Symbolic:
     """The symbolic namespace (imports sympy)."""
@@ -92,23 +105,26 @@ def _symbol(name: str) -> Any:
     return sympy.Symbol(name, positive=True)
 
 
-def _flatten(inputs: Mapping[str, Any]) -> dict[str, float]:
+def _flatten(inputs: Mapping[str, Any], zero_based: tuple[str, ...] = ()) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, value in inputs.items():
         if isinstance(value, (list, tuple)):
+            base = 0 if name in zero_based else 1
             for i, v in enumerate(value):
-                out[f"{name}_{i + 1}"] = float(v)
+                out[f"{name}_{i + base}"] = float(v)
         else:
             out[name] = float(value)
     return out
 
 
-def symbols_for(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """A sympy symbol for each scalar input and a list of symbols ``name_i`` for each sequence."""
+def symbols_for(inputs: Mapping[str, Any], zero_based: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A sympy symbol for each scalar input and a list of symbols ``name_i`` for each sequence
+    (``i`` from 1, or from 0 for the names in ``zero_based``)."""
     out: dict[str, Any] = {}
     for name, value in inputs.items():
         if isinstance(value, (list, tuple)):
-            out[name] = [_symbol(f"{name}_{i + 1}") for i in range(len(value))]
+            base = 0 if name in zero_based else 1
+            out[name] = [_symbol(f"{name}_{i + base}") for i in range(len(value))]
         else:
             out[name] = _symbol(name)
     return out
@@ -156,6 +172,7 @@ def build_bound(
     literals: Mapping[str, Any] | None = None,
     parts: Mapping[str, Part] | None = None,
     combine: str = "sum",
+    zero_based: tuple[str, ...] = (),
     **bound_fields: Any,
 ) -> Bound:
     """Evaluate ``terms`` with :data:`NUM` and make a :class:`Bound` whose formula is the same function
@@ -176,6 +193,8 @@ def build_bound(
         value in the numeric reading, their own formula in the symbolic one; their inputs join
         ``Bound.inputs`` (a symbol with two different values is an error).
     combine : {"sum", "max"}
+    zero_based : tuple of str
+        Sequence inputs whose symbols count from 0 (``E_0, E_1, ...`` for classes 0..K-1).
     **bound_fields
         The other fields of :class:`~radbound.results.Bound` (reference, status, kind, name, ...).
     """
@@ -189,11 +208,11 @@ def build_bound(
         import sympy
 
         subs = {k: p.builder() for k, p in parts.items()}
-        out = terms(sympy_namespace(), **symbols_for(inputs), **literals, **subs)
+        out = terms(sympy_namespace(), **symbols_for(inputs, zero_based), **literals, **subs)
         exprs = [sympy.sympify(v) for v in out.values()]
         return sympy.Add(*exprs) if combine == "sum" else sympy.Max(*exprs)
 
-    all_inputs = merge_inputs(*(p.inputs for p in parts.values()), _flatten(inputs))
+    all_inputs = merge_inputs(*(p.inputs for p in parts.values()), _flatten(inputs, zero_based))
     return Bound(total, named, combine=combine, inputs=all_inputs, formula_builder=formula, **bound_fields)
 
 

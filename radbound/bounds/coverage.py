@@ -156,7 +156,7 @@ def coverage(
             n_draws=n_draws,
             seed=np.random.default_rng(mc_seed),
         )
-        gamma = next(pt.grid_value for pt in bd.posthoc.points if pt.name == "gamma")
+        gamma = bd.inputs["gamma"]  # the margin the bound was evaluated at
         bounds.append(bd.value)
         risks.append(distribution.risk(W, b, eps=eps, attack_norm=attack_norm))
         ramps.append(distribution.risk(W, b, eps=eps, attack_norm=attack_norm, margin=gamma))

@@ -212,9 +212,11 @@ def _generalization(
     extra_price: PosthocPrice | None,
     name: str | None = None,
     extra_notes: str = "",
+    stratify_margin: bool = True,
 ) -> Bound:
     """:func:`generalization`, with the price of grid points chosen by the caller (``extra_price``: e.g.
-    the radius of a linear model) paid together with the margin's."""
+    the scale of a linear model) paid together with the margin's; ``stratify_margin=False`` when the
+    caller's grid already covers the margin."""
     certified = empirical_risk if _is_certified(empirical_risk) else None
     if certified is not None:
         if risk not in (None, "adversarial"):
@@ -291,7 +293,7 @@ def _generalization(
     )
     if mc:
         status = weakest_status(status, "derived")
-    if gamma is not None:
+    if gamma is not None and stratify_margin:
         if posthoc:
             pt = grid.down("gamma", gamma)
             gamma = pt.grid_value

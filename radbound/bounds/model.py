@@ -27,7 +27,7 @@ from .._validation import (
     is_torch_tensor,
 )
 from ..networks.layers import Network
-from ..results import Bound
+from ..results import Bound, MulticlassEstimate
 from ._posthoc import Grid, check_grid, warn_fixed_class
 
 __all__ = ["model_generalization"]
@@ -85,15 +85,20 @@ def model_generalization(
         R_\epsilon(f) \le \hat R^{\gamma_J}_{n,\epsilon}(f) + 2\,\hat{\mathfrak R}_S(l_{\mathcal F_J})
         + 3\sqrt{\frac{\log(2/\delta) + P_J}{2n}} \;[+\ \text{Monte-Carlo deviation}],
 
-    where :math:`\mathcal F_J` is the class of the grid point :math:`J` of the model (each norm rounded up,
-    the margin :math:`\gamma` rounded down to ``grid``), :math:`\hat R^{\gamma_J}_{n,\epsilon}` the
+    where :math:`\mathcal F_J` is the class of the grid point :math:`J` of the model (linear models: the
+    scale :math:`\rho = \|w\|_p/\gamma` rounded up; networks: each norm rounded up and the margin
+    :math:`\gamma` down, on ``grid``), :math:`\hat R^{\gamma_J}_{n,\epsilon}` the
     empirical ramp risk at margin :math:`\gamma_J` under the exact attack of radius :math:`\epsilon`
     (:math:`\epsilon = 0`: natural), and :math:`P_J` the log price of the grid point
     (:ref:`theory-post-hoc`). The terms ``"confidence"`` and ``"post-hoc price"`` split the last term.
 
     **Linear models** (``W`` of shape ``(d,)``, labels :math:`\pm 1`, or ``(K, d)``, labels
-    ``0..K-1``; a LinearModel, a pair ``(W, b)`` or a bare ``W``): the class is the :math:`\ell_p`
-    ball of radius :math:`W_J \ge \|w\|_p` (:math:`\max_k \|w_k\|_p` for :math:`K` classes). A non-zero
+    ``0..K-1``; a LinearModel, a pair ``(W, b)`` or a bare ``W``): the ramp loss and the complexity
+    depend on the weights and the margin only through the scale :math:`\rho = \|w\|_p/\gamma`
+    (:math:`\max_k \|w_k\|_p/\gamma` for :math:`K` classes), so ONE grid over :math:`\rho` pays for
+    both: :math:`\rho` is rounded up to :math:`\rho_J` and the bound is evaluated at the model's radius
+    with the margin :math:`\|w\|_p/\rho_J \le \gamma` (the class of the :math:`\ell_p` ball at scale
+    :math:`\rho_J` contains the model). A non-zero
     bias is folded in as a constant feature 1 that the attack may also move (a stronger adversary, so
     the bound still holds for the real one). Binary: the complexity is the exact (or Monte-Carlo)
     adversarial Rademacher complexity of the class (``complexity="closed-form"``: its sharp closed-form
@@ -113,10 +118,10 @@ def model_generalization(
         The training sample the model was fitted on.
     y : array, shape (n,)
     margin : float or "auto"
-        :math:`\gamma > 0` of the ramp loss (rounded down to the grid). ``"auto"`` (with
+        :math:`\gamma > 0` of the ramp loss (lowered to the grid, see above). ``"auto"`` (with
         ``posthoc=True``) returns the smallest bound over the grid margins between
         :math:`2^{-10} m_{\max}` and :math:`m_{\max}`, :math:`m_{\max}` the largest absolute natural
-        margin of the model on the sample: the union bound already covers every grid margin, so the
+        margin of the model on the sample: the union bound already covers every grid point, so the
         choice costs nothing more than each grid point's own price.
     eps : float, default 0
         Attack radius (0: natural risk).
@@ -124,8 +129,10 @@ def model_generalization(
     p : float, default 2
         Linear models: the norm of the weight class (the radius is the model's own :math:`\ell_p` norm).
     delta : float, default 0.05
-    complexity : {"auto", "exact", "monte-carlo", "closed-form"}
-        Linear models: how the Rademacher complexity is obtained.
+    complexity : {"auto", "exact", "monte-carlo", "closed-form"} or MulticlassEstimate
+        Linear models: how the Rademacher complexity is obtained. A multi-class model also accepts a
+        precomputed :class:`radbound.MulticlassEstimate` of the same sample (with a non-zero bias: of
+        the sample with a column of ones appended), at any radius: the bound rescales it.
     bound : {"spectral", "golowich", "neyshabur", "surrogate"}
         Networks: which complexity bound.
     n_draws, seed
@@ -154,8 +161,8 @@ def model_generalization(
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3)); y = np.where(X[:, 0] > 0, 1.0, -1.0)
     >>> b = model_generalization(np.array([2.0, 0.0, 0.0]), X, y, margin=0.5, eps=0.05)
-    >>> sorted(pt.name for pt in b.posthoc.points), "post-hoc price" in b.terms
-    (['gamma', 'radius'], True)
+    >>> [pt.name for pt in b.posthoc.points], "post-hoc price" in b.terms
+    (['scale'], True)
     """
     if isinstance(margin, str):
         check_choice(margin, "margin", ("auto",))
@@ -172,7 +179,13 @@ def model_generalization(
             model, X, y, margin=margin, eps=eps, r=r, delta=delta, bound=bound, posthoc=posthoc, grid=grid
         )
     p = check_exponent(p, "p")
-    check_choice(complexity, "complexity", _LINEAR_COMPLEXITY)
+    if isinstance(complexity, str):
+        check_choice(complexity, "complexity", _LINEAR_COMPLEXITY)
+    elif not (isinstance(complexity, MulticlassEstimate) and np.ndim(getattr(model, "W", model)) != 1):
+        raise TypeError(
+            "complexity must be one of "
+            f"{list(_LINEAR_COMPLEXITY)}, or a MulticlassEstimate for a multi-class model, got {complexity!r}"
+        )
     return _linear(
         model,
         X,
@@ -200,6 +213,34 @@ def _candidate_margins(margin: Any, natural_margins: np.ndarray, grid: Grid, pos
     hi = grid.down("gamma", m_max)
     lo = grid.up("gamma", m_max * 2.0**-10)
     return [grid.point(j) for j in range(lo.index, hi.index + 1)]
+
+
+def _candidate_scales(
+    margin: Any, norm: float, natural_margins: np.ndarray, grid: Grid, posthoc: bool
+) -> list[tuple[float, Any]]:
+    """(margin used, grid point of the scale rho = ||w|| / gamma) pairs to evaluate.
+
+    The ramp loss and the complexity of a linear class depend on (w, gamma) only through w / gamma, so
+    one grid over the scale rho covers both: rho is rounded UP (the class of scale rho_j contains the
+    model) and the margin used is ||w|| / rho_j <= gamma. ``"auto"``: every grid scale from
+    ||w|| / m_max to 1024 ||w|| / m_max."""
+    if not posthoc:
+        return [(float(margin), None)]
+    if norm == 0.0:  # the zero model: nothing is data-dependent but the (irrelevant) margin
+        pt = grid.up("scale", 0.0)
+        return [(1.0 if margin == "auto" else float(margin), pt)]
+    if margin != "auto":
+        pt = grid.up("scale", norm / margin)
+        return [(norm / pt.grid_value, pt)]
+    m_max = float(np.abs(natural_margins).max())
+    if not m_max > 0:
+        raise ValueError("margin='auto' needs a model with a non-zero margin on some sample")
+    lo, hi = grid.up("scale", norm / m_max), grid.up("scale", 1024.0 * norm / m_max)
+    out = []
+    for j in range(lo.index, hi.index + 1):
+        pt = grid.up("scale", grid.point(j))
+        out.append((norm / pt.grid_value, pt))
+    return out
 
 
 def _best(bounds: list[Bound], auto: bool) -> Bound:
@@ -233,9 +274,8 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
         X = np.hstack([X, np.ones((n, 1))])
         W = np.append(W, b) if binary else np.hstack([W, np.asarray(b)[:, None]])
     norm = float(np.linalg.norm(W, ord=p)) if binary else float(np.linalg.norm(W, ord=p, axis=1).max())
-    rpt = grid.up("radius", norm) if posthoc else None
-    radius = rpt.grid_value if posthoc else norm
-    gammas = _candidate_margins(margin, adversarial_margins(W, None, X, y, eps=0.0), grid, posthoc)
+    radius = norm
+    scales = _candidate_scales(margin, norm, adversarial_margins(W, None, X, y, eps=0.0), grid, posthoc)
     adversarial = eps > 0
     risk = "adversarial" if adversarial else "natural"
     notes = [
@@ -272,7 +312,7 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
                     X, eps=eps, p=p, radius=radius, attack_norm=r, form="sharp", complexity="closed-form"
                 )
                 notes.append("complexity: the sharp closed-form upper bound")
-            for gamma in gammas:
+            for gamma, pt in scales:
                 R_n = ramp_risk(W, None, X, y, margin=gamma, eps=eps, attack_norm=r)
                 results.append(
                     _generalization(
@@ -286,8 +326,9 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
                         mc_range=None,
                         posthoc=posthoc,
                         grid=grid,
-                        extra_price=grid.price([rpt]) if posthoc else None,
+                        extra_price=grid.price([pt]) if pt is not None else None,
                         extra_notes="; ".join(notes),
+                        stratify_margin=False,
                     )
                 )
         else:
@@ -295,10 +336,13 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
                 raise ValueError(
                     "complexity='closed-form' is not available for multi-class models; use 'auto'"
                 )
-            est = multiclass_rademacher(
-                X, y, p=p, radius=radius, n_classes=K, method=complexity, n_draws=n_draws, seed=seed
-            )
-            for gamma in gammas:
+            if isinstance(complexity, str):
+                est = multiclass_rademacher(
+                    X, y, p=p, radius=radius, n_classes=K, method=complexity, n_draws=n_draws, seed=seed
+                )
+            else:  # a MulticlassEstimate of this (bias-folded) sample: the bounds rescale it to the radius
+                est = complexity
+            for gamma, pt in scales:
                 if adversarial:
                     comp = multiclass_adversarial_bound(
                         X,
@@ -316,7 +360,7 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
                         X, y, margin=gamma, p=p, radius=radius, n_classes=K, complexity=est
                     )
                 R_n = ramp_risk(W, None, X, y, margin=gamma, eps=eps, attack_norm=r)
-                price = grid.price([rpt, grid.down("gamma", gamma)]) if posthoc else None
+                price = grid.price([pt]) if pt is not None else None
                 results.append(
                     _generalization(
                         R_n,
