@@ -180,8 +180,9 @@ for side in sides:
 #
 # Sections 1 and 2 sized a class fixed in advance. A trained model has a radius $\|w\|_2$ and a
 # margin chosen by its training sample, and a bound evaluated at them is a theorem only after a
-# union bound over a grid of classes (docs: theory, "Post-hoc validity"): the radius is rounded up and
-# the margin down to a geometric grid fixed in advance, and the confidence term pays
+# union bound over a grid of classes (docs: theory, "Post-hoc validity"). The ramp loss and the bound
+# depend on them only through the scale $\|w\|_2/\gamma$, which is rounded up to a geometric grid
+# fixed in advance (the margin used is lowered accordingly), and the confidence term pays
 # $\log(1/w)$ for the grid point. `radbound.bounds.model_generalization` does this for a trained
 # model. Tested like a theorem on `radbound.data.GaussianMixture`, whose true adversarial risk is a
 # normal CDF: over independent training samples, the true risk must stay below the bound in at least
@@ -223,8 +224,8 @@ print(coverage(gm, fit, 1000, n_samples=10 * SCALE, eps=0.05, n_draws=500, seed=
 # * These are statements about *bounds*: sufficient sample sizes, loose in absolute terms. Their
 #   ratios, and how they scale with $\epsilon$ and $d$, are the message.
 # * A bound for a trained model must pay for the norms the sample chose: `model_generalization`
-#   does; the price (about 0.1 here, from a large trained radius) is visible, and smaller than the
-#   looseness of the bound itself.
+#   does; for a linear model it pays one grid point, the scale $\|w\|/\gamma$ (about 0.01 here),
+#   much less than the looseness of the bound itself.
 
 # %% [markdown]
 # ## Exercise
