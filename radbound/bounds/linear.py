@@ -31,7 +31,14 @@ import numpy as np
 from .._concentration import mcdiarmid_half_width
 from .._lp import dual_exponent as _dual
 from .._lp import norm
-from .._validation import check_choice, check_exponent, check_matrix, check_nonnegative, check_positive
+from .._validation import (
+    check_choice,
+    check_exponent,
+    check_int,
+    check_matrix,
+    check_nonnegative,
+    check_positive,
+)
 from ..complexity import adversarial_linear_rademacher, linear_rademacher
 from ..results import AdversarialEstimate, Bound, Estimate, LowerEstimate
 from ._formula import NUM, Part, build_bound
@@ -247,7 +254,8 @@ def _natural_mc(
     if est.is_exact:
         return {}
     c = 2.0 * W * norm(X, _dual(p)) / X.shape[0] + extra
-    h = mcdiarmid_half_width(c, est.n_draws, delta, antithetic=est.antithetic)
+    n_draws = check_int(est.n_draws, "the Estimate's n_draws", minimum=2)
+    h = mcdiarmid_half_width(c, n_draws, delta, antithetic=est.antithetic)
     return {"monte_carlo": 1.0, "mc_half_width": h, "mc_delta": delta}
 
 
@@ -255,28 +263,26 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
     if isinstance(complexity, LowerEstimate):
         raise TypeError("complexity must be an estimate of R_S(F), got a LowerEstimate (a lower estimate)")
     if isinstance(complexity, AdversarialEstimate):
-        est = complexity
         return _Natural(
-            est.natural,
-            {"R_S": est.natural},
+            complexity.natural,
+            {"R_S": complexity.natural},
             lambda: sym("R_S"),
             "paper",
-            estimate_note(est, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
-            est.mean_abs_s,
-            _natural_mc(X, p, W, est),
-            est,
+            estimate_note(complexity, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
+            complexity.mean_abs_s,
+            _natural_mc(X, p, W, complexity),
+            complexity,
         )
     if isinstance(complexity, Estimate):
-        est = complexity
         return _Natural(
-            est.value,
-            {"R_S": est.value},
+            complexity.value,
+            {"R_S": complexity.value},
             lambda: sym("R_S"),
             "paper",
-            estimate_note(est, "R_S"),
+            estimate_note(complexity, "R_S"),
             None,
-            _natural_mc(X, p, W, est),
-            est,
+            _natural_mc(X, p, W, complexity),
+            complexity,
         )
     if isinstance(complexity, Bound):
         b = complexity
@@ -301,8 +307,8 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
         return _Natural(
             b.value, dict(b.inputs), b.formula_builder, b.status, f"R_S(F) replaced by its {b.name} bound."
         )
-    est = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
-    return _natural_term(X, p, W, est, n_draws, seed, lower)
+    natural = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
+    return _natural_term(X, p, W, natural, n_draws, seed, lower)
 
 
 def _check_common(X, eps, p, radius, attack_norm):
@@ -549,8 +555,8 @@ def adversarial_linear_lower_bound(
     inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
     if form == "paper":
         inputs["c"] = c
-    if use_draws:
-        inputs["S_abs"] = float(nat.mean_abs_s)
+    if draws is not None and use_draws:
+        inputs["S_abs"] = draws.mean_abs_s
     notes = [nat.note, _dim_note(d, p, r)]
     if form == "paper":
         notes.append(
