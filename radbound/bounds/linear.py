@@ -443,10 +443,11 @@ def adversarial_linear_upper_bound(
     n, d = X.shape
     nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=False)
     D = dimension_factor(d, p, r)
-    use_draws = form == "sharp" and nat.mean_abs_s is not None
+    draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
+    use_draws = form == "sharp" and draws is not None
     inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
-    if use_draws:
-        inputs["S_abs"] = float(nat.mean_abs_s)
+    if draws is not None and use_draws:
+        inputs["S_abs"] = draws.mean_abs_s
     b = build_bound(
         _upper_terms,
         inputs,
@@ -467,10 +468,10 @@ def adversarial_linear_upper_bound(
         ),
     )
     mc = nat.constants()
-    if use_draws:
+    if draws is not None and use_draws:
         # the per-draw value R + eps W D (-s)_+ / n also moves by 2 eps W D / n when sigma_i flips
-        mc = _natural_mc(X, p, W, nat.estimate, extra=2.0 * eps * W * D / n)
-    a_n = _a_n(form, n, nat.mean_abs_s if use_draws else None)
+        mc = _natural_mc(X, p, W, draws, extra=2.0 * eps * W * D / n)
+    a_n = _a_n(form, n, draws.mean_abs_s if draws is not None and use_draws else None)
     return replace(b, constants={"D": D, "A_n": a_n} | mc)
 
 
@@ -544,7 +545,8 @@ def adversarial_linear_lower_bound(
     n, d = X.shape
     nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=True)
     D = dimension_factor(d, p, r)
-    use_draws = form == "sharp" and nat.mean_abs_s is not None
+    draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
+    use_draws = form == "sharp" and draws is not None
     status = "derived"
     if form == "paper" and c > C_LOWER * (1 + 1e-12):
         status = "unverified"
@@ -562,7 +564,7 @@ def adversarial_linear_lower_bound(
         notes.append(
             "The paper gives c only as a universal constant; c = 1/(2 sqrt 2) is the derived valid value."
         )
-    a_n = _a_n(form, n, nat.mean_abs_s if use_draws else None, c=c, lower=True)
+    a_n = _a_n(form, n, draws.mean_abs_s if draws is not None and use_draws else None, c=c, lower=True)
     constants: dict[str, float] = {"D": D, "a_n": a_n} | ({"c": c} if form == "paper" else {})
     return build_bound(
         _lower_terms,

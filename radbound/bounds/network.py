@@ -199,11 +199,12 @@ class _Stratifier:
         return self.grid.price(self.points) if self.posthoc else None
 
     def note(self) -> str:
-        if not self.posthoc:
+        price = self.price()
+        if price is None:
             return "fixed class at the network's own norms (posthoc=False): not valid for a trained network"
         return (
             f"post-hoc: norms rounded up and the margin down to the grid {self.grid.anchor:g} * "
-            f"2^(j/{self.grid.steps_per_doubling}) (price {self.price().log_price:.4g} nats, paid in "
+            f"2^(j/{self.grid.steps_per_doubling}) (price {price.log_price:.4g} nats, paid in "
             "generalization())"
         )
 
@@ -634,7 +635,7 @@ def adversarial_lower_bound(
         X = check_matrix(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X", allow_torch=False)
     else:
         X = _data(net, X)
-    if radius is None:
+    if radius is None and net is not None:  # (net is None requires a radius, checked above)
         norms = _norms(net, norms, **norm_options)
         radius = float(np.prod(norms.spectral))
     radius = check_nonnegative(radius, "radius")
@@ -781,14 +782,22 @@ def network_bounds(
         lower_ok = True
     except ValueError:
         lower_ok = False
-    common = {"margin": margin, "posthoc": posthoc, "grid": grid, "norms": norms}
     with warnings.catch_warnings():
         if not posthoc:  # one warning for the three bounds, at the caller's line
             warnings.simplefilter("ignore")
         out = NetworkBounds(
-            spectral=spectral_bound(net, X, log_factor=log_factor, rigorous=rigorous, **common),
-            golowich=golowich_bound(net, X, **common),
-            neyshabur=neyshabur_bound(net, X, **common),
+            spectral=spectral_bound(
+                net,
+                X,
+                margin=margin,
+                log_factor=log_factor,
+                rigorous=rigorous,
+                posthoc=posthoc,
+                grid=grid,
+                norms=norms,
+            ),
+            golowich=golowich_bound(net, X, margin=margin, posthoc=posthoc, grid=grid, norms=norms),
+            neyshabur=neyshabur_bound(net, X, margin=margin, posthoc=posthoc, grid=grid, norms=norms),
             adversarial_lower=adversarial_lower_bound(net, X, eps=eps, norms=norms) if lower_ok else None,
             norms=norms,
         )
