@@ -679,7 +679,8 @@ def _run_locked(
                 client.close()
         session.update(cells_computed=computed, wall_time_s=round(time.perf_counter() - start, 3))
         record["wall_time_s"] = round(sum(s.get("wall_time_s", 0.0) for s in record["sessions"]), 3)
-        record["cells_done"] = len(done) + computed
+        # what is on disk and verified, not a counter (an interruption may fall between the two)
+        record["cells_done"] = len(scan_csv(csv, cfg_id=cid, grid=keys).cells)
         record["status"] = "complete" if record["cells_done"] >= len(grid) else "interrupted"
         write_record(js, record)
     if interrupted:
