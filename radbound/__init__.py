@@ -16,7 +16,7 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
     Complexities of linear classes.
 
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
-``train``, ``networks``, ``data``, ``plot``, ``study``.
+``train``, ``networks``, ``data``, ``plot``, ``study``, ``pacbayes`` (PAC-Bayes risk certificates).
 """
 
 from __future__ import annotations
@@ -44,7 +44,18 @@ __all__ = [
     "__version__",
 ]
 
-_SUBMODULES = ("bounds", "attacks", "train", "networks", "data", "plot", "study", "complexity", "cli")
+_SUBMODULES = (
+    "bounds",
+    "attacks",
+    "train",
+    "networks",
+    "data",
+    "plot",
+    "study",
+    "complexity",
+    "cli",
+    "pacbayes",
+)
 
 
 def __getattr__(name: str) -> Any:
