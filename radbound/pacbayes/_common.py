@@ -4,8 +4,6 @@ seed streams, the training objectives and their derivatives, an Adam step (numpy
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,15 +117,6 @@ def nearest_grid_std(value: float) -> tuple[float, int]:
     logs = np.log(np.asarray(PRIOR_STD_GRID))
     j = int(np.argmin(np.abs(logs - math.log(value))))
     return PRIOR_STD_GRID[j], j
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run many small products with one BLAS thread (threads only thrash there; threadpoolctl)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def objective_and_grads(

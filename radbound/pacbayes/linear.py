@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logsumexp
 
+from .._lp import dual_exponent, norm, unit_maximiser
+from .._threads import limit_blas_threads
 from .._validation import (
     check_binary_labels,
     check_exponent,
@@ -32,7 +34,6 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_probability,
-    dual_exponent,
     is_torch_tensor,
 )
 from ._common import (
@@ -42,7 +43,6 @@ from ._common import (
     TrainingSummary,
     nearest_grid_std,
     objective_and_grads,
-    one_blas_thread,
     seed_entropy,
     split_sample,
     streams,
@@ -52,14 +52,6 @@ from .certificate import RiskCertificate
 from .gaussian import DiagonalGaussian, gaussian_kl
 
 __all__ = ["GaussianLinear", "linear_certificate"]
-
-
-def _unit_maximiser(V: np.ndarray, r: float) -> np.ndarray:
-    """Gradient of the dual norm ||v||_{r*} (the unit maximiser u_r(v) of <v, delta> over the l_r ball)."""
-    from .._backend import get_backend
-    from ..attacks import _unit_maximiser as unit
-
-    return unit(get_backend(), V, r)
 
 
 # ----------------------------------------------------------------------------- the distribution
@@ -243,7 +235,7 @@ class GaussianLinear:
         from .._validation import check_random_state
 
         rng = check_random_state(seed)
-        with one_blas_thread():
+        with limit_blas_threads():
             if eps == 0 and b == 1:
                 losses = self._local_losses(X, y, m, rng)
                 method = "local reparameterization (exact law of the scores)"
@@ -322,7 +314,7 @@ def _surrogate(
         w, b0 = theta[:-1], theta[-1]
         marg = y * (X @ w + b0)
         if eps > 0:
-            marg = marg - eps * np.linalg.norm(w, ord=q)
+            marg = marg - eps * norm(w, q)
         loss = np.logaddexp(0.0, -marg)
         dl = -expit(-marg)  # d loss / d margin
         if cap is not None:
@@ -334,7 +326,7 @@ def _surrogate(
         grad[:-1] = (dl * y) @ X
         grad[-1] = float(dl @ y)
         if eps > 0:
-            grad[:-1] -= eps * dl.sum() * _unit_maximiser(w[None, :], r)[0]
+            grad[:-1] -= eps * dl.sum() * unit_maximiser(w, r)
         return float(loss.mean()), grad
     d = X.shape[1]
     W, b0 = theta[:, :d], theta[:, d]
@@ -342,7 +334,7 @@ def _surrogate(
     rows = np.arange(n)
     if eps > 0:
         D = W[:, None, :] - W[None, :, :]  # D[k, c] = w_k - w_c
-        P = np.linalg.norm(D, ord=q, axis=-1)
+        P = norm(D, q)
         Zt = Z + eps * P[:, y].T
     else:
         Zt = Z
@@ -362,7 +354,7 @@ def _surrogate(
     grad[:, d] = G.sum(axis=0)
     if eps > 0:
         C = eps * (G.T @ onehot)  # C[k, c] = eps * sum_{i: y_i = c} G_ik
-        T = C[:, :, None] * _unit_maximiser(D, r)
+        T = C[:, :, None] * unit_maximiser(D, r)
         grad[:, :d] += T.sum(axis=1) - T.sum(axis=0)
     return float(loss.mean()), grad
 
@@ -634,7 +626,7 @@ def linear_certificate(
     J = len(PRIOR_STD_GRID) if prior_std is None else 1
     log_term = math.log(2.0 * math.sqrt(split.n_bound) * J / delta)
 
-    with one_blas_thread():
+    with limit_blas_threads():
         prior_mean = _fit_mean(
             XP,
             yP,
