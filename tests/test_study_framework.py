@@ -532,3 +532,16 @@ def test_a_record_of_the_older_layout_is_upgraded(toy, tmp_path):
     new = json.loads((out / "toy.json").read_text())
     assert new["sessions"][0]["command"] == "python -m radbound study toy --out tmpdir"
     assert new["sessions"][0]["versions"] == old["versions"] and "versions" not in new
+
+
+def test_a_bad_option_shows_the_subcommand_usage_and_a_suggestion(capsys):
+    from radbound.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["study", "linear_l1", "--jbos", "2"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.startswith("usage: radbound study") and "did you mean '--jobs'?" in err
+    with pytest.raises(SystemExit):
+        main(["demo", "--nope"])
+    assert capsys.readouterr().err.startswith("usage: radbound demo")
