@@ -28,7 +28,7 @@ __all__ = [
     "colors",
 ]
 
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "figure.dpi": 110,
     "font.size": 9,
     "axes.titlesize": 10,
