@@ -1894,7 +1894,7 @@ def property_cases(
         )
         @given(inputs(t, ctx))
         def collect(sample: tuple[dict[str, Any], str]) -> None:
-            drawn.append((current, *sample))
+            drawn.append((current, *sample))  # noqa: B023 - called at once, in this iteration
 
         collect()
     for i, (t, kw, desc) in enumerate(drawn):

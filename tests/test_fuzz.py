@@ -22,7 +22,8 @@ SUITE_TARGETS = r"^radbound\.(empirical_rademacher|linear_rademacher|adversarial
 
 def _report(records):
     bad = [r for r in records if r["category"] != "ok"]
-    return f"{len(bad)} bad outcomes of {len(records)} calls:\n" + "\n".join(fuzzing.format_record(r) for r in bad[:60])
+    lines = "\n".join(fuzzing.format_record(r) for r in bad[:60])
+    return f"{len(bad)} bad outcomes of {len(records)} calls:\n{lines}"
 
 
 def test_every_public_function_has_fuzz_values():
