@@ -17,7 +17,10 @@ pytest.importorskip("hypothesis")
 import fuzzing  # noqa: E402  (tests/ is on sys.path under pytest's rootdir conftest)
 
 #: Targets (regular expression on qualified names) whose fuzz cases run in the suite.
-SUITE_TARGETS = r"^radbound\.(empirical_rademacher|linear_rademacher|adversarial_linear_rademacher|multiclass_rademacher)$"
+SUITE_TARGETS = (
+    r"^radbound\.(empirical_rademacher|linear_rademacher|adversarial_linear_rademacher"
+    r"|multiclass_rademacher)$"
+)
 
 
 def _report(records):
