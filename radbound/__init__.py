@@ -8,7 +8,8 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound
+Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint,
+PosthocPrice
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.
@@ -16,7 +17,8 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
     Complexities of linear classes.
 
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
-``train``, ``networks``, ``data``, ``plot``, ``study``, ``pacbayes`` (PAC-Bayes risk certificates).
+``train``, ``networks``, ``certify`` (certified robustness), ``data``, ``plot``, ``study``,
+``pacbayes`` (PAC-Bayes risk certificates).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from .complexity import (
     linear_rademacher,
     multiclass_rademacher,
 )
-from .results import AdversarialEstimate, Bound, Estimate, LowerEstimate, MulticlassEstimate
+from .results import (
+    AdversarialEstimate,
+    Bound,
+    Estimate,
+    GridPoint,
+    LowerEstimate,
+    MulticlassEstimate,
+    PosthocPrice,
+)
 
 __version__ = "0.1.0"
 
@@ -38,6 +48,8 @@ __all__ = [
     "AdversarialEstimate",
     "Bound",
     "Estimate",
+    "GridPoint",
+    "PosthocPrice",
     "LowerEstimate",
     "MulticlassEstimate",
     "adversarial_linear_rademacher",
@@ -52,6 +64,7 @@ _SUBMODULES = (
     "attacks",
     "train",
     "networks",
+    "certify",
     "data",
     "plot",
     "study",

@@ -36,6 +36,7 @@ PUBLIC_MODULES = (
     "radbound.train.network",  # before radbound.train, which re-exports some of its names
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.data",
     "radbound.study",
     "radbound.studies.common.mnist",
@@ -52,6 +53,7 @@ MATHS_MODULES = (
     "radbound.networks.bounds",
     "radbound.networks.norms",
     "radbound.networks.sdp",
+    "radbound.certify",
     "radbound.train",
     "radbound.data._rescale",
     "radbound.data._gaussian",
@@ -61,7 +63,7 @@ MATHS_MODULES = (
 #: Public functions exempt from the Examples rule, with the reason.
 NO_EXAMPLES: dict[str, str] = {
     "radbound.networks.surrogate_adversarial_loss": "2K SDP solves with cvxpy: too slow for a doctest",
-    "radbound.networks.surrogate_margin_bound": "2K SDP solves with cvxpy: too slow for a doctest",
+    "radbound.bounds.surrogate_margin_bound": "2K SDP solves with cvxpy: too slow for a doctest",
     "radbound.train.network.l1_penalty": "needs torch",
     "radbound.pacbayes.network_certificate": "needs torch; trains a network (the certificates study runs it)",
     "radbound.train.network.fit_network": "needs torch; trains a network",
@@ -186,6 +188,7 @@ PAGES = [
     "bounds.md",
     "attacks_and_training.md",
     "networks.md",
+    "certify.md",
     "data.md",
     "studies.md",
     "pacbayes.md",
