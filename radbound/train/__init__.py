@@ -36,7 +36,7 @@ def __getattr__(name: str) -> Any:
         from .sgd import fit_sgd_attack
 
         return fit_sgd_attack
-    if name in ("fit_network", "pgd_attack"):
+    if name == "fit_network":
         from . import network
 
         return getattr(network, name)
