@@ -9,8 +9,8 @@ torch = pytest.importorskip("torch", reason="needs torch (pip install radbound[t
 
 from torch import nn  # noqa: E402
 
-from radbound.networks import Network, network_bounds  # noqa: E402
 from radbound.attacks import pgd  # noqa: E402
+from radbound.networks import Network, network_bounds  # noqa: E402
 from radbound.train.network import (  # noqa: E402
     fit_network,
     l1_penalty,
