@@ -1,6 +1,6 @@
 """Per-step cost of the paper's SGD protocol: vectorised (radbound) vs a per-sample loop.
 
-The protocol (theory.md section 7): softmax linear model on MNIST, plain SGD (lr 0.5, batch 100),
+The protocol (docs/theory/experiments.md): softmax linear model on MNIST, plain SGD (lr 0.5, batch 100),
 every batch replaced by its linear worst case under an l_inf attack of radius eps before the step.
 The paper's code perturbs the batch one image at a time (a Python loop over the 100 images, each
 choosing its target class k* = argmax_{k != y} (W x)_k + eps ||w_y - w_k||_1). Here both are run in

@@ -16,7 +16,7 @@
 # so the *adversarial class* is
 # $\tilde{\mathcal F} = \{(x, y) \mapsto y\langle w, x\rangle - \epsilon\|w\|_1\}$,
 # and its Rademacher complexity (same convention as notebook 01: $1/n$, no absolute value) obeys
-# their Theorem 2, with $1/p + 1/q = 1$:
+# their theorem on binary linear classifiers, with $1/p + 1/q = 1$:
 #
 # $$
 # \max\Big\{\hat{\mathfrak R}_S(\mathcal F),\ c\,\frac{\epsilon W d^{1/q}}{\sqrt n}\Big\}

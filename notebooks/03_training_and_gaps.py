@@ -51,7 +51,7 @@ def train_set(rep):
 # ## 1. The exact worst case against PGD
 #
 # For a linear model $f(x) = Wx + b$ with $K$ classes, the smallest margin over the box
-# $\|x' - x\|_\infty \le \epsilon$ is a formula (derived in radbound's `theory.md`, section 3):
+# $\|x' - x\|_\infty \le \epsilon$ is a formula (derived in radbound's docs/theory/multiclass.md):
 #
 # $$
 # \min_{\|x'-x\|_\infty\le\epsilon} \Big(f_y(x') - \max_{k\ne y} f_k(x')\Big)

@@ -1,7 +1,7 @@
 r"""Exact worst-case attacks on linear classifiers, and a PGD baseline.
 
 For a linear model the inner minimisation of an adversarial margin over an
-:math:`\ell_r` ball has a closed form (theory.md, sections 1 and 3), so robust
+:math:`\ell_r` ball has a closed form (:doc:`/theory/binary_linear` and :doc:`/theory/multiclass`), so robust
 accuracy is computed exactly, vectorised, with no attack loop:
 
 * binary, :math:`f(x) = \langle w, x\rangle + b`, labels :math:`y \in \{-1, +1\}`:
@@ -32,7 +32,7 @@ The multi-class formula needs only the logits :math:`X W^\top + b` and the
 (:math:`K^2 d` work, computed once): no ``(n, K, d)`` array is ever formed, so
 the cost is that of one logits product.
 
-Pixel clipping is not part of the paper's threat model (theory.md, section 0);
+Pixel clipping is not part of the paper's threat model (:doc:`/theory/conventions`);
 it is offered as an option (``clip=(lo, hi)``), see :func:`linear_worst_case`.
 
 References
@@ -41,7 +41,7 @@ Yin, Ramchandran & Bartlett (2019), "Rademacher Complexity for Adversarially
 Robust Generalization", ICML: section 4 (binary linear classifiers, closed form
 of the adversarial function class) and section 5 (multi-class linear
 classifiers); the multi-class margin formula above is derived for this project
-(theory.md, section 3). Madry et al. (2018), ICLR: projected gradient descent.
+(:doc:`/theory/multiclass`). Madry et al. (2018), ICLR: projected gradient descent.
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ def adversarial_margins(W: Any, b: Any, X: Any, y: Any, *, eps: float, attack_no
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, binary linear classifiers (closed form);
-    theory.md section 3 (multi-class, derived).
+    :doc:`/theory/multiclass` (multi-class, derived).
 
     Examples
     --------
@@ -433,7 +433,7 @@ def linear_worst_case(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, linear classifiers, and their
-    public code (linear_classifier/); theory.md section 3 (derived multi-class formula).
+    public code (linear_classifier/); :doc:`/theory/multiclass` (derived multi-class formula).
 
     Examples
     --------
@@ -612,8 +612,9 @@ def ramp_risk(
         M(f(x'), y_i)\Big), \qquad
         \phi_\gamma(t) = \min\{1, \max\{0, 1 - t/\gamma\}\},
 
-    the empirical term of the margin bounds (theory.md sections 3 and 6); ``eps = 0`` gives the
-    natural ramp risk. The adversarial margin is :func:`adversarial_margins` (exact, no clipping).
+    the empirical term of the margin bounds (:doc:`/theory/multiclass` and
+    :doc:`/theory/generalization`); ``eps = 0`` gives the natural ramp risk. The adversarial margin
+    is :func:`adversarial_margins` (exact, no clipping).
 
     Parameters
     ----------

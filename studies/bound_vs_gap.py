@@ -1,8 +1,8 @@
 r"""New figure: the measured adversarial gap next to the generalisation bound it is supposed to explain.
 
 For softmax linear models trained by the paper's protocol (the l1 figure's, lam = 0) at each eps, the
-adversarial test error is compared with the bound of theory.md sections 3 and 6, holding with
-probability >= 1 - delta over the sample of n training images:
+adversarial test error is compared with the bound of docs/theory/multiclass.md and
+docs/theory/generalization.md, holding with probability >= 1 - delta over the sample of n training images:
 
     adv. test error <= adv. empirical ramp risk_gamma + 2 R_S(l~_F) + 3 sqrt(log(2J/delta) / (2n)),
 

@@ -1,8 +1,8 @@
 r"""New figure: the adversarial Rademacher complexity of linear classes against the dimension.
 
-The paper's theorem on binary linear classifiers (Yin, Ramchandran & Bartlett 2019; theory.md
-sections 1-2) sandwiches the adversarial complexity of F = {x -> <w, x> : ||w||_p <= W} under l_inf
-attacks of radius eps:
+The paper's theorem on binary linear classifiers (Yin, Ramchandran & Bartlett 2019;
+docs/theory/binary_linear.md) sandwiches the adversarial complexity of
+F = {x -> <w, x> : ||w||_p <= W} under l_inf attacks of radius eps:
 
     max{R_S(F), c eps W d^{1/q} / sqrt(n)} <= R_S(F~) <= R_S(F) + eps W d^{1/q} / sqrt(n),
 
@@ -225,7 +225,7 @@ def plot(rows: list[dict], cfg: ComplexityDimensionConfig):
             "R_S(F) + eps W d^(1/q)/sqrt(n); lower max(R_S(F), c eps W d^(1/q)/sqrt(n)), c = 1/(2 "
             "sqrt 2), derived). "
             "Bottom: the adversarial increment and its derived cap eps W d^(1/q) E|s|/(2n) "
-            "(theory.md sec. 2): "
+            "(docs/theory/binary_linear.md): "
             "slope 1 for p = inf, 1/2 for p = 2, flat for p = 1. Images rescaled 14x14 / 28x28 / "
             "56x56 keeping l2 "
             "norms (the natural part R_S(F) for p = 1 shrinks with d because the rescaling halves "

@@ -1,7 +1,7 @@
 """Paper figure: the adversarial generalisation gap of linear classifiers grows with the dimension.
 
 Yin, Ramchandran & Bartlett (2019), experiments, Figure "linear classifiers, dimension"; protocol in
-theory.md, section 7: the l1 figure's protocol with lam = 0 and the images rescaled to 14 x 14,
+docs/theory/experiments.md: the l1 figure's protocol with lam = 0 and the images rescaled to 14 x 14,
 28 x 28 and 56 x 56 (d = 196, 784, 3136) by the l2-preserving rescaling
 (:func:`radbound.data.rescale_images`: 2 x 2 blocks -> their l2 norm; a pixel -> a 2 x 2 block of
 half its value), so that only d changes. The theory (adversarial Rademacher complexity ~ eps d^{1/q}

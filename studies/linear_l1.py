@@ -1,7 +1,7 @@
 """Paper figure: l1 regularisation shrinks the adversarial generalisation gap of linear classifiers.
 
 Yin, Ramchandran & Bartlett (2019), experiments, Figure "linear classifiers, l1 regularisation";
-protocol in theory.md, section 7. A softmax linear model (W: 10 x 784, b) is trained by the
+protocol in docs/theory/experiments.md. A softmax linear model (W: 10 x 784, b) is trained by the
 paper's protocol: plain SGD (lr 0.5, batch 100, 10,000 steps, W = b = 0 at start), every batch
 replaced by its linear worst case under the l_inf attack of radius eps before the step, penalty
 lam * ||W||_1. Measured: adversarial train and test accuracy under the exact l_inf attack (no

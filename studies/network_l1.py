@@ -1,6 +1,6 @@
 """Paper figure: l1 regularisation and the adversarial generalisation gap of a convolutional network.
 
-Yin, Ramchandran & Bartlett (2019), experiments on neural networks; protocol in theory.md, section 7.
+Yin, Ramchandran & Bartlett (2019), experiments on neural networks; protocol in docs/theory/experiments.md.
 The paper's 4-layer network (conv 5x5/32 SAME, ReLU, 2x2 max-pool; conv 5x5/64 SAME, ReLU, 2x2
 max-pool; FC 3136 -> 1024, ReLU; FC 1024 -> 10) is trained with PGD l_inf adversarial training
 (eps = 0.05, 40 steps of 0.01, random start; Adam 1e-4, batch 50, 100,000 steps) and a penalty
@@ -11,8 +11,8 @@ Neyshabur et al., and the paper's adversarial lower bound) evaluated on the trai
 ``n_bound`` training images (margin ``margin``; (2,1) norms relative to the initial weights).
 
 The FULL configuration is the paper's and is meant for a GPU (``device="auto"`` picks CUDA when
-available; only CPU runs were exercised in this project). The lam grid is chosen here (theory.md
-does not record the paper's values). The QUICK configuration shrinks the network (4 and 8
+available; only CPU runs were exercised in this project). The lam grid is chosen here (the paper's
+text does not record its values). The QUICK configuration shrinks the network (4 and 8
 channels, 32 hidden units), the data and the number of steps so that it runs on a 2-core CPU in
 well under a minute; it exercises the same code path but is not expected to show the paper's
 finding (larger lam, smaller adversarial gap), which :func:`check` asserts only for runs of at

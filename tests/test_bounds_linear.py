@@ -1,4 +1,4 @@
-"""Binary linear bounds (theory.md section 2): sandwich, sharp forms, l_r factor, closed forms."""
+"""Binary linear bounds (docs/theory/binary_linear.md): sandwich, sharp forms, l_r factor, closed forms."""
 
 import itertools
 import math
@@ -102,7 +102,7 @@ def test_exact_value_is_sandwiched(n, d, eps, radius, p, use_dual_attack, seed):
 @pytest.mark.parametrize("p", P_VALUES)
 @pytest.mark.parametrize("antithetic_seed", [0, 1])
 def test_sandwich_holds_exactly_on_antithetic_monte_carlo_draws(p, antithetic_seed):
-    """theory.md section 2: with antithetic pairs the sharp sandwich holds for the MC values themselves."""
+    """With antithetic pairs the sharp sandwich holds for the MC values themselves (binary_linear.md)."""
     rng = np.random.default_rng(10 + antithetic_seed)
     X, y = rng.normal(size=(40, 6)), rng.choice([-1.0, 1.0], size=40)
     s = adversarial_linear_sandwich(

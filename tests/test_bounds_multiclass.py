@@ -1,4 +1,4 @@
-"""Multi-class linear classes (theory.md section 3): estimator, bounds, ramp-loss lower estimate."""
+"""Multi-class linear classes (docs/theory/multiclass.md): estimator, bounds, ramp-loss lower estimate."""
 
 import itertools
 import math

@@ -425,7 +425,7 @@ def test_rescale_bad_method_and_side():
 
 
 def test_block_upsampling_turns_dimension_into_eps():
-    """The block copy makes the d = 3136 problem the d = 784 problem at 2 eps (theory.md section 7).
+    """The block copy makes the d = 3136 problem the d = 784 problem at 2 eps.
 
     A block-constant weight u (each 784-weight copied to its 2 x 2 block) acts on the block copy
     x' = x/2 per pixel as <w', x'> = 2 <u, x>, and ||u_a - u_b||_1 over 3136 entries is 4 times the

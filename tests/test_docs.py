@@ -1,6 +1,6 @@
 """The documentation: docstrings of every public function, the docs/ pages and their API tables.
 
-Rules (house style, ``style.md`` section 1):
+Rules (the docstring conventions of ``docs/index.md``):
 
 * every public function of radbound (a name in the ``__all__`` of a public module, see
   ``PUBLIC_MODULES``) has a numpy-style docstring with an ``Examples`` section holding a doctest
@@ -51,6 +51,7 @@ MATHS_MODULES = (
     "radbound.networks.sdp",
     "radbound.train",
     "radbound.data._rescale",
+    "radbound.data._gaussian",
 )
 
 #: Public functions exempt from the Examples rule, with the reason.
@@ -185,16 +186,83 @@ PAGES = [
     "reproduce.md",
 ]
 
+#: The theory chapter: one page per topic, each with a stable label (docstrings and other pages
+#: link to these names; renaming one breaks their links).
+THEORY = {
+    "index": "theory",
+    "conventions": "theory-conventions",
+    "binary_linear": "theory-binary-linear",
+    "multiclass": "theory-multiclass",
+    "networks": "theory-networks",
+    "sdp": "theory-sdp",
+    "generalization": "theory-generalization",
+    "pac_bayes": "theory-pac-bayes",
+    "certified": "theory-certified",
+    "ground_truth": "theory-ground-truth",
+    "experiments": "theory-experiments",
+    "oracles": "theory-oracles",
+}
 
-@pytest.mark.parametrize("page", PAGES)
+
+def _markdown_pages() -> list[str]:
+    return sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+
+
+def test_every_page_is_listed():
+    listed = set(PAGES) | {f"theory/{name}.md" for name in THEORY}
+    assert sorted(set(_markdown_pages()) - listed) == []
+
+
+@pytest.mark.parametrize("page", PAGES + [f"theory/{name}.md" for name in THEORY])
 def test_docs_page_exists_and_links_resolve(page):
     path = DOCS / page
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("# ")
+    assert re.match(r"(\([\w-]+\)=\n)?# ", text), f"{page} must open with a title (after its label)"
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
         if "://" in target:
             continue
         assert (path.parent / target).exists(), f"{page}: broken link {target}"
+
+
+@pytest.mark.parametrize("name", sorted(THEORY))
+def test_theory_page_has_its_label_and_reads_as_documentation(name):
+    text = (DOCS / "theory" / f"{name}.md").read_text(encoding="utf-8")
+    assert text.startswith(f"({THEORY[name]})=\n# ")
+    # words of an internal specification, not of a document for readers
+    for phrase in ("Offer it as", "Do not pretend", "seed slides", "the seed", "to implement"):
+        assert phrase not in text, f"theory/{name}.md: {phrase!r}"
+
+
+_DOC_ROLE = re.compile(r":doc:`(?:[^`<]*<)?/([\w/]+)>?`")
+_REF_ROLE = re.compile(r":ref:`(?:[^`<]*<)?([\w-]+)>?`")
+
+
+def _sources() -> list[Path]:
+    return [p for p in (ROOT / "radbound").rglob("*.py")]
+
+
+def test_docstring_links_to_the_docs_resolve():
+    """Every :doc: target in the package exists under docs/; every :ref: label is defined."""
+    labels = set()
+    for page in _markdown_pages():
+        labels |= set(re.findall(r"^\(([\w-]+)\)=$", (DOCS / page).read_text(encoding="utf-8"), flags=re.M))
+    broken = []
+    for path in _sources():
+        text = path.read_text(encoding="utf-8")
+        broken += [f"{path.name}: {t}" for t in _DOC_ROLE.findall(text) if not (DOCS / f"{t}.md").exists()]
+        broken += [
+            f"{path.name}: {t}" for t in _REF_ROLE.findall(text) if t.startswith("theory") and t not in labels
+        ]
+    assert broken == []
+
+
+def test_nothing_cites_the_old_single_theory_page():
+    stale = [
+        str(p.relative_to(ROOT))
+        for p in [*ROOT.glob("*.md"), *DOCS.rglob("*.md"), *_sources(), *(ROOT / "studies").glob("*")]
+        if p.is_file() and re.search(r"theory\.md\b", p.read_text(encoding="utf-8"))
+    ]
+    assert stale == []
 
 
 def test_notation_page_names_the_vocabulary():

@@ -1,4 +1,4 @@
-"""Generalization bounds (theory.md section 6), with the Monte-Carlo deviation term."""
+"""Generalization bounds (docs/theory/generalization.md), with the Monte-Carlo deviation term."""
 
 import math
 

@@ -25,7 +25,7 @@ def all_signs(n):
 
 
 def sandwich_ok(est, n, radius, tol=1e-12):
-    """theory.md section 2 on the SAME sign vectors: max(R, a) <= R~ <= R + a.
+    """docs/theory/binary_linear.md on the SAME sign vectors: max(R, a) <= R~ <= R + a.
 
     Here a = eps W kappa mean|s| / (2n).
     """

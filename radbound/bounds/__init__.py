@@ -2,10 +2,10 @@ r"""Bounds as explainable objects: numbers -> :class:`~radbound.results.Bound`.
 
 Every function returns a :class:`~radbound.results.Bound` with its value, named terms, constants,
 reference (down to the theorem), status (``"paper"``, ``"derived"`` or ``"unverified"``, as in
-theory.md) and a sympy formula (built on demand; ``Bound.evaluate_formula()`` substitutes the bound's
-own inputs and reproduces its value, ``Bound.latex()`` renders it).
+:doc:`/theory/index`) and a sympy formula (built on demand; ``Bound.evaluate_formula()``
+substitutes the bound's own inputs and reproduces its value, ``Bound.latex()`` renders it).
 
-Binary linear classes (theory.md section 2)
+Binary linear classes (:doc:`/theory/binary_linear`)
     :func:`adversarial_linear_upper_bound`, :func:`adversarial_linear_lower_bound`,
     :func:`adversarial_linear_sandwich`, :func:`linear_rademacher_bound` (Massart / Frobenius),
     :func:`linear_rademacher_lower_bound` (Khintchine), :func:`dimension_factor`,

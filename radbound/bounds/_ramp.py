@@ -7,7 +7,7 @@ For fixed sign vectors :math:`\sigma` this module maximises, over
     J_\sigma(W) = \frac1n \sum_i \sigma_i\, \phi_\gamma\big(M_i(W)\big),\qquad
     M_i(W) = \min_{k \ne y_i} (w_{y_i} - w_k)^\top x_i - \epsilon \|w_{y_i} - w_k\|_{r^*},
 
-the (exact, :math:`\ell_r`, no clipping) adversarial margin of theory.md section 3 (natural for
+the (exact, :math:`\ell_r`, no clipping) adversarial margin of :doc:`/theory/multiclass` (natural for
 :math:`\epsilon = 0`). The optimiser is projected Adam ascent on a smoothed objective (soft-min over
 classes, soft ramp) with an annealed temperature and several restarts, vectorised over all sign
 vectors and restarts at once. Every reported value is the EXACT :math:`J_\sigma` of a FEASIBLE

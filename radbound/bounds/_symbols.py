@@ -18,7 +18,7 @@ __all__ = ["expected_abs_sign_sum", "dimension_factor"]
 #: The order of trust of the statuses: the weakest one wins when bounds are chained.
 _STATUS_ORDER = ("paper", "derived", "unverified")
 
-#: Valid constant of the paper's lower bound (theory.md section 2, [derived]).
+#: Valid constant of the paper's lower bound (:doc:`/theory/binary_linear`, [derived]).
 C_LOWER = 1.0 / (2.0 * math.sqrt(2.0))
 
 YIN_2019 = "Yin, Ramchandran & Bartlett (2019), ICML"
@@ -39,7 +39,7 @@ def expected_abs_sign_sum(n: int) -> float:
 
     evaluated through log-gamma so that it is accurate for any ``n``. The lower
     end is Szarek's optimal Khintchine constant, the upper end is Jensen's
-    inequality (theory.md section 2).
+    inequality (:doc:`/theory/binary_linear`).
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ def expected_abs_sign_sum(n: int) -> float:
 
     References
     ----------
-    Closed form: derived (see theory.md section 2). Lower end: Szarek (1976), "On the best constants
+    Closed form: derived (see :doc:`/theory/binary_linear`). Lower end: Szarek (1976), "On the best constants
     in the Khinchin inequality", Studia Mathematica 58 (the optimal constant :math:`1/\sqrt2`).
 
     Examples
@@ -88,7 +88,7 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     It is the largest dual norm :math:`\|w\|_{r^*}` on the unit :math:`\ell_p`
     ball of :math:`\mathbb R^d` (Hoelder / norm comparison). The paper's case is
     :math:`r = \infty`; the general :math:`\ell_r` form follows Awasthi, Frank &
-    Mohri (2020) (theory.md section 2, [derived]).
+    Mohri (2020) (:doc:`/theory/binary_linear`, [derived]).
 
     Notes
     -----
@@ -102,7 +102,7 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers (the factor
     :math:`d^{1/q}`, :math:`r = \infty`);
     Awasthi, Frank & Mohri (2020), "Adversarial learning guarantees for linear hypotheses and
-    neural networks", ICML (general :math:`\ell_r` attacks); derived (see theory.md section 2).
+    neural networks", ICML (general :math:`\ell_r` attacks); derived (see :doc:`/theory/binary_linear`).
 
     Examples
     --------

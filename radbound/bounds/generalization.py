@@ -1,4 +1,4 @@
-r"""From a Rademacher complexity to a generalization bound (theory.md section 6)."""
+r"""From a Rademacher complexity to a generalization bound (:doc:`/theory/generalization`)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     ----------
     McDiarmid (1989), "On the method of bounded differences", Surveys in Combinatorics, LMS Lecture
     Note Series 141; Hoeffding (1963), "Probability inequalities for sums of bounded random
-    variables", JASA 58; derived (see theory.md sections 1 and 6).
+    variables", JASA 58; derived (see :doc:`/theory/binary_linear` and :doc:`/theory/generalization`).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-r"""Bounds for binary linear classes and their adversarial versions (theory.md section 2).
+r"""Bounds for binary linear classes and their adversarial versions (:doc:`/theory/binary_linear`).
 
 The class is :math:`\mathcal F = \{x \mapsto \langle w, x\rangle : \|w\|_p \le W\}` and its
 adversarial version under an :math:`\ell_r` attack of radius :math:`\epsilon` is
@@ -163,7 +163,7 @@ def linear_rademacher_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0, form: 
 
     References
     ----------
-    Massart (2000), finite-class lemma; theory.md section 2.
+    Massart (2000), finite-class lemma; :doc:`/theory/binary_linear`.
 
     Examples
     --------
@@ -204,7 +204,7 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
     ----------
     Szarek (1976), "On the best constants in the Khinchin inequality", Studia Mathematica 58 (the
     optimal constant :math:`1/\sqrt 2` of the :math:`L_1` Khintchine inequality); the chain with
-    Jensen is derived (see theory.md section 2).
+    Jensen is derived (see :doc:`/theory/binary_linear`).
 
     Examples
     --------
@@ -401,7 +401,7 @@ def adversarial_linear_upper_bound(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers;
-    Awasthi, Frank & Mohri (2020), ICML (l_r attacks); theory.md section 2.
+    Awasthi, Frank & Mohri (2020), ICML (l_r attacks); :doc:`/theory/binary_linear`.
 
     Examples
     --------
@@ -455,7 +455,7 @@ def adversarial_linear_upper_bound(
         {"natural complexity": nat.value, "adversarial term": adv},
         constants={"D": D, "A_n": a_n} | mc,
         reference=f"{YIN_2019}, theorem on binary linear classifiers"
-        + ("" if form == "paper" else " (sharpened: theory.md sec. 2, derived)"),
+        + ("" if form == "paper" else " (sharpened: docs/theory/binary_linear.md, derived)"),
         status=weakest_status(status, nat.status),
         kind="upper",
         name=f"adversarial-linear-upper-{form}",
@@ -501,7 +501,7 @@ def adversarial_linear_lower_bound(
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers (lower bound,
     :math:`r = \infty`, :math:`c` unspecified); the constant :math:`c = 1/(2\sqrt2)` and the sharp form
-    are derived (see theory.md section 2), with Szarek (1976), Studia Mathematica 58, for
+    are derived (see :doc:`/theory/binary_linear`), with Szarek (1976), Studia Mathematica 58, for
     :math:`\mathbb E|s| \ge \sqrt{n/2}`;
     Awasthi, Frank & Mohri (2020), ICML, for the :math:`\ell_r` factor :math:`D`.
 
@@ -579,7 +579,7 @@ def adversarial_linear_lower_bound(
         constants=constants,
         reference=(
             f"{YIN_2019}, theorem on binary linear classifiers "
-            "(lower bound; constant c derived, theory.md sec. 2)"
+            "(lower bound; constant c derived, docs/theory/binary_linear.md)"
         ),
         status=weakest_status(status, nat.status),
         kind="lower",
@@ -639,8 +639,8 @@ def adversarial_linear_sandwich(
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers (the sandwich for
     :math:`r = \infty`); the sharp
-    constants and their draw-by-draw validity on antithetic pairs are derived (see theory.md
-    sections 2 and 8).
+    constants and their draw-by-draw validity on antithetic pairs are derived (see
+    :doc:`/theory/binary_linear` and :doc:`/theory/oracles`).
 
     Examples
     --------

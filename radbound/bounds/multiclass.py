@@ -6,7 +6,7 @@ margin :math:`M(z, y) = z_y - \max_{k\ne y} z_k`, ramp loss :math:`\phi_\gamma`
 (1 for :math:`t \le 0`, :math:`1 - t/\gamma` on :math:`(0,\gamma)`, 0 for :math:`t \ge \gamma`).
 The loss classes are :math:`l_{\mathcal F} = \{\phi_\gamma(M(f_W(x), y))\}` and
 :math:`\tilde l_{\mathcal F} = \{\phi_\gamma(\min_{x' \in B_r(x,\epsilon)} M(f_W(x'), y))\}`
-(theory.md section 3). Convention: factor :math:`1/n`, no absolute value.
+(:doc:`/theory/multiclass`). Convention: factor :math:`1/n`, no absolute value.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ __all__ = [
 ]
 
 #: Safe leading constant of the multi-class bounds: the factor is ``LEADING_CONSTANT * W K / gamma``.
-#: The seed slides print ``W K / gamma`` (constant 1) for the adversarial bound; a pairwise derivation
-#: gives ``2 W (K - 1) / gamma`` on the data term, so ``2`` is the safe choice (theory.md section 3).
+#: The bound is also printed with ``W K / gamma`` (constant 1, unchecked); a pairwise derivation
+#: gives ``2 W (K - 1) / gamma`` on the data term, so ``2`` is the safe choice (:doc:`/theory/multiclass`).
 LEADING_CONSTANT = 2.0
 
 
@@ -165,7 +165,7 @@ def multiclass_natural_bound(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on multi-class linear classifiers (natural part);
-    theory.md section 3.
+    :doc:`/theory/multiclass`.
 
     Examples
     --------
@@ -223,9 +223,9 @@ def multiclass_adversarial_bound(
         + \frac1n \sum_{k=1}^K \mathbb E_\sigma \Big\| \sum_{i: y_i = k} \sigma_i x_i \Big\|_q \Big],
         \qquad D = \max(d^{1-1/r-1/p}, 1)\ (= d^{1/q} \text{ for } r = \infty).
 
-    **The leading constant.** The seed slides print the factor as :math:`W K/\gamma`; a pairwise
+    **The leading constant.** The bound is also printed with :math:`W K/\gamma` (unchecked); a pairwise
     derivation gives :math:`2 W (K-1)/\gamma` on the data term, so :math:`C = 2` (factor
-    :math:`2WK/\gamma`) is the safe, valid choice used by default (theory.md section 3). ``C`` is a
+    :math:`2WK/\gamma`) is the safe, valid choice used by default (:doc:`/theory/multiclass`). ``C`` is a
     parameter: values below 2 are marked ``"unverified"`` with a warning. Status with :math:`C \ge 2`
     is ``"derived"`` (the paper's form with the derived safe constant); non-:math:`\ell_\infty`
     attacks use the derived factor :math:`D`.
@@ -250,7 +250,7 @@ def multiclass_adversarial_bound(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on multi-class linear classifiers (adversarial bound);
-    theory.md section 3.
+    :doc:`/theory/multiclass`.
 
     Examples
     --------
@@ -294,7 +294,7 @@ def multiclass_adversarial_bound(
         constants={"C": C, "D": D} | _mc_constants(est, C * K / gamma),
         reference=(
             f"{YIN_2019}, theorem on multi-class linear classifiers (adversarial bound; "
-            "leading constant 2WK/gamma, theory.md sec. 3)"
+            "leading constant 2WK/gamma, docs/theory/multiclass.md)"
         ),
         status=status,
         name="multiclass-adversarial",
@@ -331,7 +331,7 @@ def multiclass_ramp_lower_estimate(
         \frac1n \sum_i \sigma_i\, \phi_\gamma\Big(\min_{k\ne y_i} (w_{y_i} - w_k)^\top x_i
         - \epsilon\|w_{y_i} - w_k\|_{r^*}\Big)
 
-    (the exact linear adversarial margin of theory.md section 3; :math:`\epsilon = 0` gives the
+    (the exact linear adversarial margin of :doc:`/theory/multiclass`; :math:`\epsilon = 0` gives the
     natural class). The supremum is replaced by the best of a heuristic search for each sign vector:
     a shared pool of ``n_pool`` random feasible models scored on every sign vector, then
     ``n_restarts`` runs of projected Adam ascent (``n_steps`` steps) on a smoothed objective (soft-min,
@@ -369,7 +369,7 @@ def multiclass_ramp_lower_estimate(
     References
     ----------
     The class: Yin, Ramchandran & Bartlett (2019), ICML, the setting of its theorem on multi-class
-    linear classifiers; the exact adversarial margin is derived (see theory.md section 3); the search
+    linear classifiers; the exact adversarial margin is derived (see :doc:`/theory/multiclass`); the search
     uses Adam (Kingma & Ba 2015, ICLR).
 
     Examples

@@ -3,7 +3,7 @@ r"""Vectorised suprema of binary linear classes, and their structured exact enum
 With :math:`u(\tau) = \sum_i \tau_i x_i` and :math:`s(\tau) = \sum_i \tau_i y_i`
 (the substitution :math:`\tau_i = \sigma_i y_i` leaves the uniform law of the
 signs unchanged, so the natural and adversarial classes are evaluated on the
-SAME vectors :math:`u`), the per-sign-vector suprema are (theory.md, section 1)
+SAME vectors :math:`u`), the per-sign-vector suprema are (:doc:`/theory/binary_linear`)
 
 * natural: :math:`W \|u\|_q`;
 * :math:`\ell_\infty` attack, any :math:`p`: :math:`W \|(|u| - \epsilon s)_+\|_q`;

@@ -82,7 +82,7 @@ def draw_signs(rng: np.random.Generator, m: int, n: int, dtype: type = np.float6
 
 
 def expected_abs_sign_sum(n: int) -> float:
-    r"""Closed form of :math:`\mathbb E|\sum_{i=1}^n \sigma_i|` (theory.md, section 2).
+    r"""Closed form of :math:`\mathbb E|\sum_{i=1}^n \sigma_i|` (:doc:`/theory/binary_linear`).
 
     .. math::
         \mathbb E|s| = n \binom{n-1}{\lfloor (n-1)/2 \rfloor} 2^{-(n-1)},

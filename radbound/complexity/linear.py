@@ -1,6 +1,6 @@
 r"""Empirical Rademacher complexities of binary linear classes, natural and adversarial.
 
-Classes (theory.md, section 1): :math:`\mathcal F = \{x \mapsto \langle w, x\rangle :
+Classes (:doc:`/theory/binary_linear`): :math:`\mathcal F = \{x \mapsto \langle w, x\rangle :
 \|w\|_p \le W\}` and its adversarial version under an :math:`\ell_r` attack of radius
 :math:`\epsilon`, :math:`\tilde{\mathcal F} = \{(x, y) \mapsto \min_{\|x'-x\|_r \le \epsilon}
 y \langle w, x'\rangle\} = \{(x,y) \mapsto y\langle w, x\rangle - \epsilon\|w\|_{r^*}\}`.
@@ -108,7 +108,7 @@ def linear_rademacher(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), "Rademacher Complexity for Adversarially Robust
-    Generalization", ICML, binary linear classifiers; theory.md section 1.
+    Generalization", ICML, binary linear classifiers; :doc:`/theory/binary_linear`.
 
     Examples
     --------
@@ -165,7 +165,7 @@ def adversarial_linear_rademacher(
 
     with :math:`u = \sum_i \sigma_i y_i x_i`, :math:`s = \sum_i \sigma_i` and
     :math:`\lambda = \epsilon s` (any sign). The inner supremum has a closed form
-    (theory.md section 1, [derived]; :math:`\lambda` of either sign):
+    (:doc:`/theory/binary_linear`, [derived]; :math:`\lambda` of either sign):
 
     * ``attack_norm=inf`` (:math:`r^* = 1`), any :math:`p`:
       :math:`W\,\|(|u| - \lambda)_+\|_q`;
@@ -205,7 +205,7 @@ def adversarial_linear_rademacher(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, theorem on binary linear classifiers (the class and its
-    bounds, r = inf); theory.md sections 1-2 (closed forms and sharper constants, derived).
+    bounds, r = inf); :doc:`/theory/binary_linear` (closed forms and sharper constants, derived).
 
     Examples
     --------
@@ -236,7 +236,7 @@ def adversarial_linear_rademacher(
         raise NotImplementedError(
             f"adversarial_linear_rademacher has an exact closed form only for {SUPPORTED_ATTACKS} "
             f"(here q={q!r}); got p={p!r}, attack_norm={r!r}. For other pairs use the bounds of "
-            "radbound.bounds (theory.md section 2: d^(1/q) replaced by max(d^(1 - 1/r - 1/p), 1))."
+            "radbound.bounds (docs/theory/binary_linear.md: d^(1/q) replaced by max(d^(1 - 1/r - 1/p), 1))."
         )
     oracle = LinearOracle(X, y, q=q, eps=eps, mode=mode, radius=radius, nx=nx)
     c = 2.0 * radius * (_row_norms(X, nx, q) + eps * kappa) / n

@@ -1,4 +1,4 @@
-r"""Multi-class linear classes: the per-class Rademacher expectations (theory.md section 3).
+r"""Multi-class linear classes: the per-class Rademacher expectations (:doc:`/theory/multiclass`).
 
 A new class is a new oracle, not a new estimator: this module only supplies the vectorised
 supremum (and auxiliary columns averaged on the same sign vectors) to the engine of
@@ -75,7 +75,7 @@ def multiclass_rademacher(
 
     the empirical Rademacher complexity of the label-selected score class
     :math:`(x, y) \mapsto \langle w_y, x\rangle` (factor :math:`1/n`, no absolute value). It is the data
-    term of the paper's adversarial multi-class bound (theory.md section 3), which multiplies it by
+    term of the paper's adversarial multi-class bound (:doc:`/theory/multiclass`), which multiplies it by
     :math:`2K/\gamma` (:func:`radbound.bounds.multiclass_adversarial_bound`).
 
     ``details`` (raw expectations, no :math:`W`, no :math:`1/n`; on the same sign vectors):

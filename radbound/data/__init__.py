@@ -7,6 +7,9 @@ IDX or npz files given by a path or the ``RADBOUND_MNIST`` environment variable,
 
 Names
 -----
+GaussianMixture
+    Synthetic binary Gaussian classes with closed-form true natural, adversarial and ramp risks
+    of linear classifiers (ground truth for bounds).
 Dataset
     Frozen container ``(X, y, source, name)`` with ``split``, ``subset``, ``binary``.
 load_mnist
@@ -25,8 +28,17 @@ from __future__ import annotations
 
 from ._dataset import Dataset
 from ._download import download_mnist
+from ._gaussian import GaussianMixture
 from ._idx import read_idx
 from ._rescale import resampling_matrix, rescale_images
 from .mnist import load_mnist
 
-__all__ = ["Dataset", "download_mnist", "load_mnist", "read_idx", "resampling_matrix", "rescale_images"]
+__all__ = [
+    "Dataset",
+    "GaussianMixture",
+    "download_mnist",
+    "load_mnist",
+    "read_idx",
+    "resampling_matrix",
+    "rescale_images",
+]

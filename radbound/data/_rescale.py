@@ -1,4 +1,7 @@
-"""l2-preserving rescaling of 28 x 28 images (theory.md, section 7), by block rules or interpolation."""
+"""l2-preserving rescaling of 28 x 28 images, by the paper's block rules or by interpolation.
+
+The paper's protocol is in :doc:`/theory/experiments`.
+"""
 
 from __future__ import annotations
 
@@ -140,7 +143,7 @@ def rescale_images(X: Any, side: int, *, method: str = "block") -> Any:
     The block rule is the protocol of the "dimension" experiment on linear classifiers of Yin,
     Ramchandran & Bartlett (2019), as in their public code. Its 56 x 56 images are block-constant:
     a linear model trained on them from zero by the paper's SGD stays block-constant, and is then the
-    28 x 28 model trained at twice the attack radius (theory.md section 7); interpolation gives images
+    28 x 28 model trained at twice the attack radius (:doc:`/theory/experiments`); interpolation gives images
     that are not block-constant, so the :math:`\ell_\infty` attack on 3136 pixels is not a 784-pixel
     attack in disguise.
 

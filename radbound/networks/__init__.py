@@ -1,6 +1,6 @@
 r"""Neural networks: layer descriptions, operator norms, norm-based bounds and the SDP surrogate.
 
-Theory: ``theory.md`` sections 4 and 5.
+Theory: :doc:`/theory/networks` and :doc:`/theory/sdp`.
 
 * :mod:`~radbound.networks.layers` -- :class:`Network` of :class:`Dense`, :class:`Conv2d`,
   :class:`ReLU`, :class:`MaxPool2d`, :class:`Flatten` (numpy; npz files; torch extractor).

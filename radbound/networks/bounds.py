@@ -1,4 +1,6 @@
-r"""Norm-based Rademacher bounds for ReLU networks, as :class:`radbound.Bound` objects (theory.md sec. 4).
+r"""Norm-based Rademacher bounds for ReLU networks, as :class:`radbound.Bound` objects.
+
+Theory: :doc:`/theory/networks`.
 
 Notation: :math:`f_A(x) = A_L \rho(A_{L-1} \cdots \rho(A_1 x))`, :math:`n` samples, :math:`X` the
 ``(n, d)`` data matrix, :math:`s_h = \|A_h\|_\sigma`, :math:`b_h = \|A_h^\top - M_h^\top\|_{2,1}`
@@ -101,7 +103,7 @@ def spectral_bound(
         \hat{\mathfrak R}_S \le \frac{4}{n^{3/2}} + \frac{26 \log(n)\, \ell(d_{\max})}{\gamma\, n}
         \|X\|_F\, \rho \prod_h s_h \Big(\sum_h (b_h / s_h)^{2/3}\Big)^{3/2},
 
-    with :math:`\ell = \log(2 d_{\max})` (``log_factor="log"``, the seed's form, the default) or
+    with :math:`\ell = \log(2 d_{\max})` (``log_factor="log"``, the larger form, the default) or
     :math:`\sqrt{\log(2 d_{\max})}` (``"sqrt"``, what a derivation gives; smaller, so the default is
     the safe one), :math:`\rho` the product of the Lipschitz constants of the weightless layers.
     The margin :math:`\gamma` divides the second term (ramp loss). The value is increasing in every
@@ -334,7 +336,7 @@ def adversarial_lower_bound(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, lower bound for neural networks (the paper leaves c
-    unspecified); the value of c is derived for this project (theory.md sec. 4).
+    unspecified); the value of c is derived for this project (:doc:`/theory/networks`).
 
     Examples
     --------
@@ -447,7 +449,7 @@ def network_bounds(
     -----
     With :math:`s_h, b_h` as in the module docstring and :math:`\rho` the product of the Lipschitz
     constants of the weightless layers in :math:`\ell_2` (:math:`\rho_\infty` in :math:`\ell_\infty`;
-    theory.md section 4):
+    :doc:`/theory/networks`):
 
     .. math::
         \text{spectral:}\quad \frac{4}{n^{3/2}} + \frac{26 \log n \log(2 d_{\max})}{\gamma n}
@@ -474,9 +476,10 @@ def network_bounds(
     NeurIPS, Lemma A.8 (spectral bound, as stated by Yin, Ramchandran & Bartlett 2019; it feeds the
     margin bound of Bartlett, Foster & Telgarsky's Thm 1.1);
     Golowich, Rakhlin & Shamir (2018), "Size-independent sample complexity of neural networks", COLT,
-    Theorem 1 (constant unverified, theory.md section 4); Neyshabur, Tomioka & Srebro (2015),
+    Theorem 1 (constant unverified, :doc:`/theory/networks`); Neyshabur, Tomioka & Srebro (2015),
     "Norm-based capacity control in neural networks", COLT, Sec. 3; Yin, Ramchandran & Bartlett (2019), ICML,
-    lower bound for neural networks (adversarial; the constant :math:`c` is derived, see theory.md section 4).
+    lower bound for neural networks (adversarial; the constant :math:`c` is derived, see
+    :doc:`/theory/networks`).
 
     Examples
     --------

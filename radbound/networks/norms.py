@@ -369,7 +369,7 @@ def row_norms(
     :math:`(c_{out} h' w') \times (c_{in} h w)` matrix. With ``ord=1`` the same sum of
     :math:`|K - M|` gives the row :math:`\ell_1` norms. Dense layers: the row norms of
     :math:`A - M`. These rows are the columns of :math:`A^\top - M^\top` that enter the
-    :math:`(2,1)` norm of Bartlett, Foster & Telgarsky (2017), NeurIPS (theory.md section 4).
+    :math:`(2,1)` norm of Bartlett, Foster & Telgarsky (2017), NeurIPS (:doc:`/theory/networks`).
 
     Examples
     --------
@@ -418,7 +418,7 @@ def l21_norm(
     Notes
     -----
     :math:`\|B\|_{2,1}` is the sum of the :math:`\ell_2` norms of the columns of :math:`B`; the
-    columns of :math:`A^\top - M^\top` are the rows of :math:`A - M` (theory.md section 4). For a
+    columns of :math:`A^\top - M^\top` are the rows of :math:`A - M` (:doc:`/theory/networks`). For a
     convolution :math:`A` is the operator on the flattened input, its rows from :func:`row_norms`.
 
     References
@@ -452,7 +452,7 @@ def frobenius_norm(
     References
     ----------
     Golowich, Rakhlin & Shamir (2018), "Size-independent sample complexity of neural networks", COLT
-    (the product of Frobenius norms, theory.md section 4).
+    (the product of Frobenius norms, :doc:`/theory/networks`).
 
     Examples
     --------
@@ -480,7 +480,7 @@ def l1inf_norm(layer: Dense | Conv2d, input_shape: Sequence[int] | None = None) 
     References
     ----------
     Neyshabur, Tomioka & Srebro (2015), "Norm-based capacity control in neural networks", COLT (the
-    per-unit :math:`\ell_1` norm, theory.md section 4).
+    per-unit :math:`\ell_1` norm, :doc:`/theory/networks`).
 
     Examples
     --------
@@ -586,7 +586,7 @@ def network_norms(
     (:func:`spectral_norm`), :math:`\|A_h\|_F`, :math:`\|A_h^\top - M_h^\top\|_{2,1}` and
     :math:`\|A_h\|_{1,\infty}`; and the products of the Lipschitz constants (:func:`lipschitz`) of
     the weightless layers, which multiply the products of norms in the bounds
-    (:func:`radbound.networks.network_bounds`, theory.md section 4).
+    (:func:`radbound.networks.network_bounds`, :doc:`/theory/networks`).
 
     References
     ----------

@@ -1,4 +1,6 @@
-r"""The SDP certificate of Raghunathan, Steinhardt & Liang for one-hidden-layer ReLU nets (theory.md sec. 5).
+r"""The SDP certificate of Raghunathan, Steinhardt & Liang for one-hidden-layer ReLU nets.
+
+Theory: :doc:`/theory/sdp`.
 
 For :math:`f(x) = V \rho(W x + b_1) + b_2`, :math:`W \in \mathbb R^{m\times d}`, an output direction
 :math:`c`, :math:`v = V^\top c`, :math:`D = \operatorname{diag}(v)` and every

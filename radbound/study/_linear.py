@@ -1,6 +1,6 @@
 r"""Shared pieces of the linear-classifier studies: grid checks, train + score, the 3-panel figure.
 
-The measured quantity (theory.md, section 7) is the adversarial generalisation gap
+The measured quantity (:doc:`/theory/experiments`) is the adversarial generalisation gap
 
 .. math::
     \mathrm{gap} = \mathrm{acc}^{\mathrm{adv}}_{\mathrm{train}} - \mathrm{acc}^{\mathrm{adv}}_{\mathrm{test}},
@@ -64,7 +64,7 @@ def check_count(value: Any, name: str, minimum: int = 1) -> None:
 def check_protocol(cfg: Any, *, solvers: Sequence[str] = SOLVERS) -> None:
     """Validate the training-protocol fields shared by the linear studies' configs.
 
-    The fields are those of the paper's SGD protocol (theory.md section 7): ``n_reps``, ``n_train``,
+    The fields are those of the paper's SGD protocol (:doc:`/theory/experiments`): ``n_reps``, ``n_train``,
     ``n_steps`` (>= 0), ``batch_size`` (<= ``n_train``), ``test_size``, ``lr`` (> 0), ``solver``
     (one of ``solvers``), ``rule`` ("paper" or "exact") and ``dtype``; each error names the field.
     """

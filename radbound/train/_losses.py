@@ -9,7 +9,8 @@ The training objective of every linear trainer of :mod:`radbound.train` is
 where :math:`\ell_i` is the adversarial loss of sample :math:`i` under an
 :math:`\ell_r` attack of radius :math:`\epsilon` (``attack_norm`` :math:`= r`,
 :math:`r^*` its dual exponent; the paper's case :math:`r = \infty`, :math:`r^* = 1`).
-The attack on a linear model is solved in closed form (theory.md, sections 1 and 3):
+The attack on a linear model is solved in closed form (:doc:`/theory/binary_linear` and
+:doc:`/theory/multiclass`):
 :math:`\min_{\|x'-x\|_r \le \epsilon} y\langle w, x'\rangle = y\langle w, x\rangle - \epsilon\|w\|_{r^*}`.
 
 Losses (``loss=``)

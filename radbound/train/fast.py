@@ -222,7 +222,7 @@ def duality_gap(
     Fenchel duality: Borwein & Lewis (2006), "Convex Analysis and Nonlinear Optimization", 2nd ed.,
     Springer; weak duality and duality gaps as optimality certificates: Boyd & Vandenberghe (2004),
     "Convex Optimization", Cambridge University Press, ch. 5. The dual of this problem is derived for
-    this project (module docstring; theory.md section 1 for the inner supremum
+    this project (module docstring; :doc:`/theory/binary_linear` for the inner supremum
     :math:`\epsilon\|w\|_1` of the :math:`\ell_\infty` attack).
 
     Examples

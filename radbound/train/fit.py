@@ -6,7 +6,7 @@ r"""``fit_linear``: l1-regularised adversarial training of linear classifiers, t
 
 (for the softmax loss the inner maximum is replaced by its convex pairwise upper bound; see
 :mod:`radbound.train._losses`). Yin, Ramchandran & Bartlett (ICML 2019), experiments, and their
-public code; theory.md sections 3 and 7.
+public code; :doc:`/theory/multiclass` and :doc:`/theory/experiments`.
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ def fit_linear(
         \min_{W, b}\ F(W, b) = \frac1n \sum_{i=1}^n \ell_i(W, b) + \lambda \sum_{k, j} |W_{kj}|
 
     with the EXACT adversarial loss of an :math:`\ell_r` attack of radius :math:`\epsilon`
-    (closed form for linear models, theory.md sections 1 and 3); :math:`r = \infty` by default, in
-    which case the attack costs :math:`\epsilon\|w\|_1` (binary) or :math:`\epsilon\|w_y - w_k\|_1`
-    (class pair). The bias is not penalised.
+    (closed form for linear models, :doc:`/theory/binary_linear` and :doc:`/theory/multiclass`);
+    :math:`r = \infty` by default, in which case the attack costs :math:`\epsilon\|w\|_1` (binary) or
+    :math:`\epsilon\|w_y - w_k\|_1` (class pair). The bias is not penalised.
 
     Losses: ``"logistic"`` :math:`\log(1 + e^{-m})` and ``"hinge"`` :math:`(1 - m)_+` of the
     adversarial margin :math:`m = y(\langle w, x\rangle + b) - \epsilon\|w\|_{r^*}` (y in {-1, +1});
@@ -149,7 +149,7 @@ def fit_linear(
     References
     ----------
     Yin, Ramchandran & Bartlett, "Rademacher Complexity for Adversarially Robust Generalization",
-    ICML 2019, experiments (l1 regularisation); theory.md sections 3 and 7.
+    ICML 2019, experiments (l1 regularisation); :doc:`/theory/multiclass` and :doc:`/theory/experiments`.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 r"""Adversarial training of the paper's convolutional network with an :math:`\ell_1` penalty (torch).
 
-The network of Yin, Ramchandran & Bartlett (2019, Sec. 7 of theory.md; their public code):
+The network of Yin, Ramchandran & Bartlett (2019, :doc:`/theory/experiments`; their public code):
 conv 5x5 with 32 channels (SAME), ReLU, 2x2 max-pool; conv 5x5 with 64 channels, ReLU, 2x2 max-pool;
 fully connected 3136 -> 1024, ReLU; 1024 -> 10. Training minimises
 
@@ -209,8 +209,8 @@ def fit_network(
 
     Minimises :math:`\mathrm{CE}(f(\tilde x), y) + \lambda \sum_h \|A_h\|_1` over mini-batches
     (epoch-wise shuffling from ``seed``), :math:`\tilde x` = :func:`radbound.attacks.pgd` of the batch
-    (``keep="last"``, one start)
-    (``eps = 0``: natural training). Defaults are the paper's protocol (theory.md sec. 7).
+    (``keep="last"``, one start; ``eps = 0``: natural training). Defaults are the paper's protocol
+    (:doc:`/theory/experiments`).
 
     Parameters
     ----------

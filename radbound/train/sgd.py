@@ -1,7 +1,7 @@
 r"""The paper's training protocol: SGD on batches replaced by their exact linear worst case.
 
 Yin, Ramchandran & Bartlett (2019) train their linear MNIST classifiers
-(theory.md, section 7; their public code ``linear_classifier/
+(:doc:`/theory/experiments`; their public code ``linear_classifier/
 mnist_softmax_adversarial_train_lambda.py``) with
 
 * a softmax linear model :math:`z = W x + b`, :math:`W \in \mathbb R^{K\times d}`
@@ -411,7 +411,7 @@ def fit_sgd_attack(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, experiments on linear
-    classifiers and their public code; theory.md, section 7.
+    classifiers and their public code; :doc:`/theory/experiments`.
 
     Examples
     --------
