@@ -31,7 +31,12 @@ FAMILIES: dict[str, list[str]] = {
     "attacks_and_training.md": ["radbound.attacks", "radbound.train"],
     "networks.md": ["radbound.networks", "radbound.train.network"],
     "data.md": ["radbound.data"],
-    "studies.md": ["radbound.study", "radbound.plot"],
+    "studies.md": [
+        "radbound.study",
+        "radbound.studies.common.mnist",
+        "radbound.studies.common.linear",
+        "radbound.plot",
+    ],
 }
 
 

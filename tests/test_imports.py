@@ -30,6 +30,9 @@ MODULES = (
     "radbound.train",
     "radbound.networks",
     "radbound.study",
+    "radbound.studies",
+    "radbound.studies.common.mnist",
+    "radbound.studies.common.linear",
     "radbound.cli",
     "radbound.plot",
 )
@@ -73,3 +76,41 @@ def test_module_imports_alone(module):
     if module in LIGHT_MODULES:
         bad = [name for name in loaded if name in HEAVY_FOR_CORE]
         assert bad == [], f"`import {module}` imported {bad}; import them inside the functions using them"
+
+
+_NO_FIGURE_PROBE = """
+import json, sys
+import radbound.study, radbound.cli
+from radbound.study import find_studies
+names = sorted(find_studies())
+print(json.dumps([names, sorted(m for m in sys.modules if m.startswith("radbound.studies."))]))
+"""
+
+
+def test_finding_the_studies_imports_no_figure():
+    """The framework lists the packaged figures without importing any of them."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", _NO_FIGURE_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names, imported = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "linear_l1" in names and imported == []
+
+
+def _figures() -> list[str]:
+    from radbound.study import find_studies
+
+    return [f"radbound.studies.{name}" for name in find_studies()]
+
+
+@pytest.mark.parametrize("module", _figures())
+def test_each_figure_imports_alone(module):
+    """Each packaged figure imports in a fresh interpreter, without torch (imported where used)."""
+    assert "torch" not in _heavy_after_import(module)

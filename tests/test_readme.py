@@ -57,6 +57,8 @@ def test_readme_cli_complexity_example_runs(capsys):
     assert "adversarial R_S(F~)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("path", ["docs/notation.md", "docs/reproduce.md", "studies/README.md", "LICENSE"])
+@pytest.mark.parametrize(
+    "path", ["docs/notation.md", "docs/reproduce.md", "radbound/studies/README.md", "LICENSE"]
+)
 def test_readme_links_exist(path):
     assert (README.parent / path).exists()

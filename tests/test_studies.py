@@ -1,4 +1,4 @@
-"""The figure studies of ``studies/``: each runs in --quick mode and shows what its figure claims.
+"""The figure studies of :mod:`radbound.studies`: each runs in --quick mode and shows what its figure claims.
 
 Quick configs are small (a few hundred SGD steps, n = 10 for exact complexities) but the claims
 checked by each study's ``check`` are the robust ones (e.g. the adversarial gap is larger at
@@ -13,14 +13,15 @@ import json
 import numpy as np
 import pytest
 
-from radbound.study import load_study, read_rows, run_study, study_files
+from radbound.study import find_studies, load_study, read_rows, run_study
 
 MINE = ("linear_l1", "linear_dimension", "complexity_dimension", "bound_vs_gap")
 
 
 def test_the_figure_studies_are_discovered():
-    files = study_files()
+    files = find_studies()
     assert set(MINE) <= set(files)
+    assert all(files[n].module == f"radbound.studies.{n}" for n in MINE)
     for name in MINE:
         study = load_study(name)
         assert study.description and study.data_note and study.check is not None
@@ -66,7 +67,7 @@ def test_linear_l1_rows_are_consistent(quick_run):
 
 
 def test_same_repetition_uses_the_same_training_images():
-    from radbound.study._mnist import mnist_split, training_sample
+    from radbound.studies.common.mnist import mnist_split, training_sample
 
     pool, test, note = mnist_split(None, test_size=3000, seed=0)
     a = training_sample(pool, 100, seed=0, rep=1)
@@ -119,3 +120,29 @@ def test_a_data_path_without_mnist_fails_before_any_work(tmp_path):
     with pytest.raises(FileNotFoundError):
         run_study(counting, study.make_config(quick=True, data=str(tmp_path / "junk")), out=tmp_path / "o")
     assert calls == [] and not (tmp_path / "o" / "linear_l1.csv").exists()
+
+
+_CLAIM_PROBE = """
+import sys
+from radbound.study import FigureClaimError, load_study
+study = load_study("linear_l1")
+cfg = study.quick
+rows = [{"lam": lam, "eps": eps, "rep": 0, "gap": 0.5 - eps} for lam in cfg.lam for eps in cfg.eps]
+try:
+    study.check(rows, cfg)
+except FigureClaimError as exc:
+    print("raised:", exc)
+    sys.exit(0)
+sys.exit(1)
+"""
+
+
+def test_figure_claims_hold_under_python_O():
+    """A figure's claims are real checks: under ``python -O`` (asserts stripped) a rows set that
+    contradicts the claim still raises FigureClaimError, naming what failed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-O", "-c", _CLAIM_PROBE], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "raised: lam=0.0: gap at eps=0.03" in proc.stdout

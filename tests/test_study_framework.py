@@ -1,7 +1,7 @@
 """The study framework: discovery, resumable CSV/JSON runs, seeds, joblib and dask, the CLI.
 
-Every test runs a toy study written to a temporary ``studies/`` folder, so the
-framework is exercised exactly as the real figures use it (loading by path).
+Every test runs a toy study written to a temporary studies folder (``--studies-dir``), loaded
+by path as one's own studies are; the packaged figures are run by ``tests/test_studies.py``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from radbound.study import (
     cell_seed,
     config_from_dict,
     config_to_dict,
+    find_studies,
     load_study,
     load_study_file,
     read_rows,
     run_study,
     studies_dir,
-    study_files,
 )
 
 TOY = textwrap.dedent(
@@ -274,14 +274,14 @@ def test_discovery_order_and_requires(sdir, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RADBOUND_STUDIES", str(other))
     assert studies_dir() == other and studies_dir(sdir) == sdir
     monkeypatch.delenv("RADBOUND_STUDIES")
-    repo_studies = Path(__file__).resolve().parents[1] / "studies"
-    assert studies_dir() == repo_studies
+    assert studies_dir() is None  # the packaged figures of radbound.studies
+    assert "linear_l1" in find_studies() and "common" not in find_studies()
     # a study needing a missing module: skipped by 'all', an error by name
     (sdir / "needs.py").write_text(
         TOY.replace('name="toy"', 'name="needs", requires=("no_such_module_radbound",)')
     )
     (sdir / "_helper.py").write_text("x = 1\n")
-    assert list(study_files(sdir)) == ["needs", "toy"]
+    assert list(find_studies(sdir)) == ["needs", "toy"]
     assert load_study("needs", sdir).missing == ("no_such_module_radbound",)
     assert (
         _cli(

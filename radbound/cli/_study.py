@@ -1,7 +1,7 @@
 """``radbound study NAME|all|list`` and ``radbound demo``.
 
-``study`` runs (or resumes, or replots) the figures defined in the studies
-folder (see :func:`radbound.study.studies_dir`); ``demo`` runs the quick
+``study`` runs (or resumes, or replots) the figures of :mod:`radbound.studies`
+(or of a folder of one's own studies, ``--studies-dir``); ``demo`` runs the quick
 versions of the paper's figures and prints the paths of the PNG files.
 """
 
@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
         "study",
         help="run, resume or replot a figure study (NAME, 'all' or 'list')",
         description=(
-            "Run a study of the studies/ folder: grid cells are appended to OUT/NAME.csv as they finish "
+            "Run a figure study (the modules of radbound.studies): grid cells are appended to "
+            "OUT/NAME.csv as they finish "
             "(an interrupted run resumes), OUT/NAME.json records config, seed, versions and wall time, "
             "OUT/NAME.png is the figure. 'radbound study list' lists the studies."
         ),
@@ -68,7 +69,12 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--data", default=None, metavar="PATH", help="folder with the MNIST idx files (full MNIST)"
     )
-    p.add_argument("--studies-dir", default=None, metavar="DIR", help="folder of study modules")
+    p.add_argument(
+        "--studies-dir",
+        default=None,
+        metavar="DIR",
+        help="a folder of one's own study modules, used instead of the packaged figures",
+    )
     p.add_argument("--check", action="store_true", help="assert what each figure is meant to show")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_study_command)
@@ -82,7 +88,12 @@ def register(subparsers: Any) -> None:
         "--out", default="radbound-demo", metavar="DIR", help="output folder (default ./radbound-demo)"
     )
     d.add_argument("--jobs", type=_positive_int, default=min(2, os.cpu_count() or 1), metavar="N")
-    d.add_argument("--studies-dir", default=None, metavar="DIR", help="folder of study modules")
+    d.add_argument(
+        "--studies-dir",
+        default=None,
+        metavar="DIR",
+        help="a folder of one's own study modules, used instead of the packaged figures",
+    )
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_demo_command)
 
@@ -100,12 +111,12 @@ def _configure(study: Any, args: argparse.Namespace, *, named: bool, demo: bool 
 
 
 def _load(names: list[str], studies_dir: str | None, *, named: bool) -> list[Any]:
-    from ..study import load_study_file, study_files
+    from ..study import find_studies
 
-    files = study_files(studies_dir)
+    found = find_studies(studies_dir)
     out = []
     for name in names:
-        study = load_study_file(files[name])
+        study = found[name].load()
         if study.missing:
             msg = f"study {name!r} needs {', '.join(study.missing)}, which is not installed"
             if named:
@@ -159,18 +170,18 @@ def _run_all(studies: list[Any], cfgs: list[Any], args: argparse.Namespace, out:
 
 
 def _study_command(args: argparse.Namespace) -> int:
-    from ..study import check_output_dir, load_study_file, study_files
+    from ..study import check_output_dir, find_studies
+    from ..study._discovery import unknown_study_message
 
-    files = study_files(args.studies_dir)
+    files = find_studies(args.studies_dir)
     if args.name == "list":
-        for name, path in files.items():
-            study = load_study_file(path)
+        for name, location in files.items():
+            study = location.load()
             req = f" (needs {', '.join(study.requires)})" if study.requires else ""
             print(f"{name}{req}: {study.description}")
         return 0
     if args.name != "all" and args.name not in files:
-        known = ", ".join(files) or "(none)"
-        raise ValueError(f"study must be one of the known studies [{known}] or 'all', got {args.name!r}")
+        raise ValueError(unknown_study_message(args.name, list(files), extra=", 'all' or 'list'"))
     named = args.name != "all"
     names = [args.name] if named else list(files)
     out = check_output_dir(args.out or Path("runs") / ("quick" if args.quick else "full"))
@@ -181,9 +192,9 @@ def _study_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from ..study import check_output_dir, study_files
+    from ..study import check_output_dir, find_studies
 
-    files = study_files(args.studies_dir)
+    files = find_studies(args.studies_dir)
     names = [n for n in DEMO_STUDIES if n in files]
     if not names:
         raise FileNotFoundError(f"none of the demo studies {list(DEMO_STUDIES)} found in the studies folder")

@@ -1,9 +1,11 @@
 """Reproducible studies: one module per figure, run cell by cell, resumable.
 
-A study (``studies/NAME.py``, outside the package) defines ``STUDY = Study(...)``:
+A study (a module of :mod:`radbound.studies`, one per figure, or a file of one's own
+studies folder) defines ``STUDY = Study(...)``:
 a frozen config dataclass with a quick and a full instance, ``cells(cfg)`` (the
 grid), ``compute_cell(cfg, cell, seed)`` (tidy rows of one cell, a pure function),
-``plot(rows, cfg)`` (reads only the rows) and ``check(rows, cfg)``.
+``plot(rows, cfg)`` (reads only the rows) and ``check(rows, cfg)`` (raises
+:class:`FigureClaimError` when the rows do not show what the figure claims).
 :func:`run_study` writes ``NAME.csv`` (rows appended as cells finish, so a killed
 run resumes where it stopped), ``NAME.json`` (config, seed, versions, wall time)
 and ``NAME.png``; cells run serially, through joblib or on a dask cluster, with
@@ -12,19 +14,30 @@ per-cell seeds ``SeedSequence([seed, cell_index])``.
 The command line is ``radbound study NAME|all [--quick] [--jobs N] ...``.
 """
 
-from ._core import Study, cell_key, cell_seed, config_from_dict, config_to_dict
-from ._discovery import load_study, load_study_file, studies_dir, study_files
+from ._core import FigureClaimError, Study, cell_key, cell_seed, claim, config_from_dict, config_to_dict
+from ._discovery import (
+    PACKAGE,
+    StudyLocation,
+    find_studies,
+    load_study,
+    load_study_file,
+    studies_dir,
+)
 from ._io import read_record, read_rows
 from ._runner import StudyRun, check_output_dir, run_study
 
 __all__ = [
     "Study",
     "StudyRun",
+    "FigureClaimError",
+    "claim",
     "run_study",
     "load_study",
     "load_study_file",
+    "find_studies",
+    "StudyLocation",
+    "PACKAGE",
     "studies_dir",
-    "study_files",
     "read_rows",
     "read_record",
     "cell_seed",

@@ -12,9 +12,42 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Study", "cell_seed", "config_to_dict", "config_from_dict", "cell_key"]
+__all__ = [
+    "Study",
+    "FigureClaimError",
+    "claim",
+    "cell_seed",
+    "config_to_dict",
+    "config_from_dict",
+    "cell_key",
+]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class FigureClaimError(Exception):
+    """A figure does not show what its study says it shows (raised by a study's ``check``).
+
+    A real exception, not an ``assert``: the checks hold under ``python -O`` too.
+    """
+
+
+def claim(condition: Any, message: str) -> None:
+    """Raise :class:`FigureClaimError` with ``message`` unless ``condition`` is true.
+
+    What a study's ``check(rows, cfg)`` uses for each claim of its figure.
+
+    Examples
+    --------
+    >>> claim(0.2 > 0.1, "the gap grows with eps")
+    >>> try:
+    ...     claim(0.1 > 0.2, "the gap grows with eps")
+    ... except FigureClaimError as exc:
+    ...     print(exc)
+    the gap grows with eps
+    """
+    if not bool(condition):
+        raise FigureClaimError(message)
 
 
 def cell_seed(seed: int, index: int) -> int:
@@ -120,7 +153,7 @@ class Study:
     Attributes
     ----------
     name : str
-        The study's name; equal to its module's file stem (``studies/NAME.py``).
+        The study's name; equal to its module's name (``radbound/studies/NAME.py``).
     config : type
         A frozen dataclass with JSON-serialisable fields, one of them ``seed``;
         bad grid values are rejected in its ``__post_init__``.
@@ -135,7 +168,8 @@ class Study:
     plot : callable
         ``plot(rows, cfg) -> matplotlib.figure.Figure``, reading only the rows.
     check : callable or None
-        ``check(rows, cfg) -> None``: asserts what the figure is meant to show.
+        ``check(rows, cfg) -> None``: checks what the figure is meant to show, raising
+        :class:`FigureClaimError` (through :func:`claim`) when the rows do not show it.
     requires : tuple of str
         Optional modules the study needs (e.g. ``("torch",)``); a study whose
         requirements are missing is skipped with a message.
@@ -147,7 +181,11 @@ class Study:
     demo : config instance or None
         The configuration of ``radbound demo`` (default: ``quick``).
     source : str or None
-        Path of the module file (set by discovery; lets worker processes reload it).
+        Path of the module file (set by discovery).
+    module : str or None
+        The importable module defining the study (set by discovery for the packaged figures;
+        worker processes import it; None for a study loaded from a file, which workers rebuild
+        from its text).
 
     Examples
     --------
@@ -178,6 +216,7 @@ class Study:
     validate: Callable[[Any], Mapping[str, Any] | None] | None = None
     demo: Any = None
     source: str | None = field(default=None, compare=False, repr=False)
+    module: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):

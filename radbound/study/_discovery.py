@@ -1,38 +1,92 @@
-"""Finding and loading study modules (``studies/NAME.py``) by file path.
+"""Finding and loading the study modules: the packaged figures, or the ``*.py`` files of a folder.
 
-Studies live in the repository's top-level ``studies/`` folder, outside the
-package: nothing in :mod:`radbound` imports them. A study module defines a
-module-level ``STUDY`` (a :class:`~radbound.study.Study`) whose ``name`` is the
-file's stem. Modules are loaded by file path (the file's text compiled under
-its own filename into a fresh module, as ``importlib.util.spec_from_file_location``
-would, but reusable from the text alone), so ``studies/`` needs no ``__init__.py``
-and need not be on ``sys.path``, and worker processes can rebuild a study from
-the text shipped with each task.
+The figures that come with radbound are the modules of the :mod:`radbound.studies` package,
+listed with :mod:`importlib.resources` (so an installed wheel finds them exactly as a checkout
+does) and imported by module name only when one is loaded: importing :mod:`radbound.study`
+imports no figure. A folder of one's own studies (``--studies-dir DIR`` on the command line, or
+the ``RADBOUND_STUDIES`` environment variable) replaces the packaged set; its modules are loaded
+by file path (the file's text compiled under its own filename into a fresh module), so the folder
+needs no ``__init__.py`` and need not be on ``sys.path``, and worker processes can rebuild such a
+study from the text shipped with each task.
+
+A study module defines a module-level ``STUDY`` (a :class:`~radbound.study.Study`) whose ``name``
+is the module's name.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import hashlib
+import importlib
+import importlib.resources
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from ._core import Study
 
-__all__ = ["studies_dir", "study_files", "load_study", "load_study_file", "load_study_source"]
+__all__ = [
+    "PACKAGE",
+    "StudyLocation",
+    "find_studies",
+    "studies_dir",
+    "load_study",
+    "load_study_file",
+    "load_study_source",
+    "unknown_study_message",
+]
 
+#: The package holding the figure definitions that come with radbound.
+PACKAGE = "radbound.studies"
 ENV_VAR = "RADBOUND_STUDIES"
 _MODULE_PREFIX = "_radbound_studies"
 _SOURCE_CACHE: dict[tuple[str, str], Study] = {}
 
 
-def studies_dir(path: str | os.PathLike | None = None) -> Path:
-    """The folder holding the study modules.
+@dataclass(frozen=True)
+class StudyLocation:
+    """Where the study ``name`` is defined: a module of :mod:`radbound.studies`, or a file.
+
+    Attributes
+    ----------
+    name : str
+        The study's name (the module's name).
+    module : str or None
+        The importable module (``"radbound.studies.NAME"``) of a packaged figure, else None.
+    path : Path or None
+        The module file of a study in a studies folder, else None.
+    """
+
+    name: str
+    module: str | None = None
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.module is None) == (self.path is None):
+            raise ValueError(f"a study location must have exactly one of module and path, got {self!r}")
+
+    @property
+    def where(self) -> str:
+        """The module name or the file path, for messages."""
+        return self.module if self.module is not None else str(self.path)
+
+    def load(self) -> Study:
+        """Import the module (or load the file) and return its ``STUDY``."""
+        if self.path is not None:
+            return load_study_file(self.path)
+        module = importlib.import_module(self.module)
+        study = _study_of(module, self.name, self.module)
+        return dataclasses.replace(study, module=self.module, source=module.__file__)
+
+
+def studies_dir(path: str | os.PathLike | None = None) -> Path | None:
+    """The folder of one's own study modules, or None for the packaged figures.
 
     In order: ``path`` (the CLI's ``--studies-dir``), the ``RADBOUND_STUDIES``
-    environment variable, then ``studies/`` next to the ``radbound`` package
-    (a source checkout or an editable install).
+    environment variable; when neither is given, None (the modules of :mod:`radbound.studies`).
 
     Examples
     --------
@@ -46,12 +100,7 @@ def studies_dir(path: str | os.PathLike | None = None) -> Path:
     elif os.environ.get(ENV_VAR):
         where, how = Path(os.environ[ENV_VAR]), f"the {ENV_VAR} environment variable"
     else:
-        where = Path(__file__).resolve().parents[2] / "studies"
-        how = "the source checkout"
-        if not where.is_dir():
-            raise FileNotFoundError(
-                f"no studies folder found (looked for {where}); pass --studies-dir DIR or set {ENV_VAR}"
-            )
+        return None
     if not where.is_dir():
         raise FileNotFoundError(
             f"studies folder must be an existing directory, got {str(where)!r} (from {how})"
@@ -59,10 +108,45 @@ def studies_dir(path: str | os.PathLike | None = None) -> Path:
     return where
 
 
-def study_files(path: str | os.PathLike | None = None) -> dict[str, Path]:
-    """Map study name -> module file, for every ``*.py`` not starting with ``_``."""
+def _is_study_name(filename: str) -> bool:
+    return filename.endswith(".py") and not filename.startswith("_") and filename[:-3].isidentifier()
+
+
+def find_studies(path: str | os.PathLike | None = None) -> dict[str, StudyLocation]:
+    """Map study name -> :class:`StudyLocation`, sorted by name, without importing any study.
+
+    Default: every module directly in :mod:`radbound.studies` whose name does not start with
+    ``_`` (found through :mod:`importlib.resources`; subpackages such as
+    :mod:`radbound.studies.common` are not studies). With a folder (see :func:`studies_dir`):
+    its ``*.py`` files instead.
+
+    Examples
+    --------
+    >>> "linear_l1" in find_studies() and find_studies()["linear_l1"].module
+    'radbound.studies.linear_l1'
+    """
     folder = studies_dir(path)
-    return {f.stem: f for f in sorted(folder.glob("*.py")) if not f.name.startswith("_")}
+    if folder is None:
+        root = importlib.resources.files(PACKAGE)
+        names = sorted(e.name[:-3] for e in root.iterdir() if e.is_file() and _is_study_name(e.name))
+        return {n: StudyLocation(n, module=f"{PACKAGE}.{n}") for n in names}
+    files = sorted(f for f in folder.glob("*.py") if _is_study_name(f.name))
+    return {f.stem: StudyLocation(f.stem, path=f) for f in files}
+
+
+def unknown_study_message(name: str, known: list[str] | tuple[str, ...], *, extra: str = "") -> str:
+    """``study must be one of ...`` with a "did you mean" suggestion for a misspelt name.
+
+    Examples
+    --------
+    >>> msg = unknown_study_message("linear_ll", ["linear_l1", "bound_vs_gap"])
+    >>> msg.endswith("got 'linear_ll'; did you mean 'linear_l1'?")
+    True
+    """
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(known) or "(none)"
+    return f"study must be one of the known studies [{listed}]{extra}, got {name!r}{hint}"
 
 
 def _exec_module(name: str, filename: str, source: str) -> ModuleType:
@@ -83,33 +167,27 @@ def _exec_module(name: str, filename: str, source: str) -> ModuleType:
     return module
 
 
-def _study_of(module: ModuleType, name: str, filename: str) -> Study:
+def _study_of(module: ModuleType, name: str, where: str) -> Study:
     study = getattr(module, "STUDY", None)
     if not isinstance(study, Study):
-        raise ValueError(f"study module {filename} must define STUDY = Study(...), got {study!r}")
+        raise ValueError(f"study module {where} must define STUDY = Study(...), got {study!r}")
     if study.name != name:
-        raise ValueError(f"study module {filename} must define a study named {name!r}, got {study.name!r}")
+        raise ValueError(f"study module {where} must define a study named {name!r}, got {study.name!r}")
     return study
 
 
 def load_study_source(name: str, filename: str, source: str) -> Study:
     """Load a study from its source text (cached on ``(filename, sha256(source))``).
 
-    Worker processes (joblib, dask) use this: the task carries the module text, so
-    the workers need ``radbound`` but not the ``studies/`` folder.
+    Worker processes (joblib, dask) use this for a study of a studies folder: the task carries
+    the module text, so the workers need ``radbound`` but not the folder.
     """
     key = (filename, hashlib.sha256(source.encode()).hexdigest())
     if key not in _SOURCE_CACHE:
         module = _exec_module(name, filename, source)
         study = _study_of(module, name, filename)
-        _SOURCE_CACHE[key] = _with_source(study, filename)
+        _SOURCE_CACHE[key] = dataclasses.replace(study, source=str(filename), module=None)
     return _SOURCE_CACHE[key]
-
-
-def _with_source(study: Study, filename: str) -> Study:
-    import dataclasses
-
-    return dataclasses.replace(study, source=str(filename))
 
 
 def load_study_file(path: str | os.PathLike) -> Study:
@@ -121,22 +199,21 @@ def load_study_file(path: str | os.PathLike) -> Study:
 
 
 def load_study(name: str, path: str | os.PathLike | None = None) -> Study:
-    """Load the study ``name`` from the studies folder (see :func:`studies_dir`).
+    """Load the study ``name``: a packaged figure, or a module of the folder ``path``.
 
-    An unknown name is a ``ValueError`` listing the known ones.
+    An unknown name is a ``ValueError`` listing the known ones (and the closest, if any).
 
     Examples
     --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     try:
-    ...         load_study("nope", tmp)
-    ...     except ValueError as exc:
-    ...         print("known studies" in str(exc))
+    >>> load_study("linear_l1").name
+    'linear_l1'
+    >>> try:
+    ...     load_study("linear_ll")
+    ... except ValueError as exc:
+    ...     print("did you mean 'linear_l1'?" in str(exc))
     True
     """
-    files = study_files(path)
-    if name not in files:
-        known = ", ".join(files) or "(none)"
-        raise ValueError(f"study must be one of the known studies [{known}] or 'all', got {name!r}")
-    return load_study_file(files[name])
+    found = find_studies(path)
+    if name not in found:
+        raise ValueError(unknown_study_message(name, list(found)))
+    return found[name].load()

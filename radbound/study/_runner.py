@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import importlib
 import os
 import platform
 import signal
@@ -141,7 +142,9 @@ def _compute(study: Study, cfg: Any, cell: dict, seed: int) -> Any:
 
 def _execute(ref: tuple, cfg_dict: dict, index: int, cell: dict, seed: int) -> tuple[int, Any]:
     """Worker task: (re)load the study, rebuild the config, compute one cell."""
-    if ref[0] == "source":
+    if ref[0] == "module":
+        study = importlib.import_module(ref[1]).STUDY
+    elif ref[0] == "source":
         _, name, filename, text = ref
         study = load_study_source(name, filename, text)
     else:
@@ -151,6 +154,8 @@ def _execute(ref: tuple, cfg_dict: dict, index: int, cell: dict, seed: int) -> t
 
 
 def _study_ref(study: Study) -> tuple:
+    if study.module is not None:
+        return ("module", study.module)
     if study.source and Path(study.source).is_file():
         return ("source", study.name, study.source, Path(study.source).read_text())
     return ("object", study)

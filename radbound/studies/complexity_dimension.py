@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radbound.study import Study
-from radbound.study._linear import check_count, check_grid
-from radbound.study._mnist import check_data, mnist_split
+from radbound.studies.common.linear import check_count, check_grid
+from radbound.studies.common.mnist import check_data, mnist_split
+from radbound.study import Study, claim
 
 SIDES = (14, 28, 56)
 
@@ -245,11 +245,11 @@ def check(rows: list[dict], cfg: ComplexityDimensionConfig) -> None:
     "~flat for p = 1."""
     for r in rows:
         tol = 1e-9 * max(1.0, abs(r["value"]))
-        assert r["lower_paper"] <= r["value"] + tol <= r["upper_paper"] + 2 * tol, (
-            f"paper sandwich fails: {r}"
+        claim(
+            r["lower_paper"] <= r["value"] + tol <= r["upper_paper"] + 2 * tol, f"paper sandwich fails: {r}"
         )
-        assert r["lower_sharp"] <= r["value"] + tol <= r["upper_sharp"] + 2 * tol, (
-            f"sharp sandwich fails: {r}"
+        claim(
+            r["lower_sharp"] <= r["value"] + tol <= r["upper_sharp"] + 2 * tol, f"sharp sandwich fails: {r}"
         )
     eps, ds = max(cfg.eps), sorted({r["d"] for r in rows})
     if eps == 0 or len(ds) < 2:
@@ -258,15 +258,16 @@ def check(rows: list[dict], cfg: ComplexityDimensionConfig) -> None:
         inc = [_mean(rows, "increment", p=p, eps=eps, d=d) for d in ds]
         cap = [_mean(rows, "cap_sharp", p=p, eps=eps, d=d) for d in ds]
         law = (ds[-1] / ds[0]) ** (1 - 1 / p)  # d^{1/q}
-        assert math.isclose(cap[-1] / cap[0], law, rel_tol=1e-9), (
-            f"p={p}: cap ratio {cap[-1] / cap[0]} != {law}"
+        claim(
+            math.isclose(cap[-1] / cap[0], law, rel_tol=1e-9), f"p={p}: cap ratio {cap[-1] / cap[0]} != {law}"
         )
         if p > 1:
-            assert inc[-1] / inc[0] > math.sqrt(law), (
-                f"p={p}: increment grows {inc[-1] / inc[0]:.3g}x, law {law:.3g}"
+            claim(
+                inc[-1] / inc[0] > math.sqrt(law),
+                f"p={p}: increment grows {inc[-1] / inc[0]:.3g}x, law {law:.3g}",
             )
         else:  # l1 weights: no dimension factor; the increment stays under a d-free cap
-            assert max(inc) <= cap[0] * (1 + 1e-9), f"p=1: increment {max(inc)} above the d-free cap {cap[0]}"
+            claim(max(inc) <= cap[0] * (1 + 1e-9), f"p=1: increment {max(inc)} above the d-free cap {cap[0]}")
 
 
 STUDY = Study(

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radbound.study import Study
-from radbound.study._linear import check_count, check_grid, check_protocol
-from radbound.study._mnist import check_data, mnist_split, training_sample
+from radbound.studies.common.linear import check_count, check_grid, check_protocol
+from radbound.studies.common.mnist import check_data, mnist_split, training_sample
+from radbound.study import Study, claim
 
 RHO_EXPONENTS = tuple(range(-10, 25))
 
@@ -89,6 +89,7 @@ def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
     pool, test, note = mnist_split(cfg.data, test_size=cfg.test_size, seed=cfg.seed)
     train = training_sample(pool, cfg.n_train, seed=cfg.seed, rep=cell["rep"])
     X, y, eps = train.X, train.y, cell["eps"]
+    K = int(pool.classes.size)
     model = fit_sgd_attack(
         X,
         y,
@@ -100,27 +101,27 @@ def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
         rule=cfg.rule,
         seed=seed,
         dtype=np.dtype(cfg.dtype),
-        n_classes=10,
+        n_classes=K,
     )
     W, b = np.asarray(model.W, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
     measured = _measure(W, b, (X, y), (test.X, test.y), eps)
     # bias folded into the weights; the attack may move the constant coordinate too (a superset)
     Xa = np.hstack([X, np.ones((X.shape[0], 1))])
     Wa = np.hstack([W, b[:, None]])
-    margins = np.asarray(adversarial_margins(Wa, np.zeros(10), Xa, y, eps=eps), dtype=np.float64)
+    margins = np.asarray(adversarial_margins(Wa, np.zeros(K), Xa, y, eps=eps), dtype=np.float64)
     n, J = X.shape[0], len(RHO_EXPONENTS)
     rows = []
     for p in cfg.p:
         R = float(np.max(np.linalg.norm(Wa, ord=p, axis=1)))
         est = multiclass_rademacher(
-            Xa, y, p=p, radius=R, n_classes=10, method="monte-carlo", n_draws=cfg.n_draws, seed=seed
+            Xa, y, p=p, radius=R, n_classes=K, method="monte-carlo", n_draws=cfg.n_draws, seed=seed
         )
         results = []
         for j in RHO_EXPONENTS:
             rho = 2.0 ** (j / 2)
             gamma = R / rho
             comp = multiclass_adversarial_bound(
-                Xa, y, margin=gamma, eps=eps, p=p, radius=R, n_classes=10, complexity=est
+                Xa, y, margin=gamma, eps=eps, p=p, radius=R, n_classes=K, complexity=est
             )
             emp = _ramp(margins, gamma)
             bound = generalization(emp, comp, n, delta=cfg.delta / J, risk="adversarial")
@@ -244,13 +245,16 @@ def plot(rows: list[dict], cfg: BoundVsGapConfig):
 def check(rows: list[dict], cfg: BoundVsGapConfig) -> None:
     """The bound holds on the measurement (>= the adversarial test error) and its eps term grows with eps."""
     for r in rows:
-        assert r["bound"] >= r["adv_test_err"], f"bound {r['bound']} below the measured test error: {r}"
+        claim(r["bound"] >= r["adv_test_err"], f"bound {r['bound']} below the measured test error: {r}")
     lo, hi = min(cfg.eps), max(cfg.eps)
     for p in cfg.p:
         a_lo = np.mean([r["adversarial_term"] / r["rho"] for r in rows if r["p"] == p and r["eps"] == lo])
         a_hi = np.mean([r["adversarial_term"] / r["rho"] for r in rows if r["p"] == p and r["eps"] == hi])
-        assert hi == lo or a_hi > a_lo, f"p={p}: adversarial term does not grow with eps"
-    assert sum(r["best"] for r in rows) == len({(r["cell_key"], r["p"]) for r in rows})
+        claim(hi == lo or a_hi > a_lo, f"p={p}: adversarial term does not grow with eps")
+    claim(
+        sum(r["best"] for r in rows) == len({(r["cell_key"], r["p"]) for r in rows}),
+        "each (cell, p) must mark exactly one margin scale as the best",
+    )
 
 
 STUDY = Study(

@@ -1,4 +1,4 @@
-r"""Shared pieces of the linear-classifier studies: grid checks, train + score, the 3-panel figure.
+r"""Shared pieces of the linear-classifier figures: grid checks, train + score, the 3-panel figure.
 
 The measured quantity (:doc:`/theory/experiments`) is the adversarial generalisation gap
 
@@ -19,8 +19,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "SOLVERS",
+    "DTYPES",
     "check_grid",
     "check_choice_field",
+    "check_count",
     "check_protocol",
     "fit_and_score",
     "plot_gap_panels",
@@ -32,7 +35,34 @@ DTYPES = ("float32", "float64")
 
 
 def check_grid(values: Any, name: str, *, integer: bool = False, allowed: Sequence | None = None) -> tuple:
-    """A non-empty tuple of distinct finite values >= 0 (ints when ``integer``), else ValueError."""
+    """A grid field of a config, checked: a non-empty tuple of distinct finite values >= 0.
+
+    Parameters
+    ----------
+    values : sequence of numbers
+        The grid (e.g. the ``eps`` field of a config).
+    name : str
+        The field's name, for the error message.
+    integer : bool
+        Require integers (returned as ``int``); otherwise values are returned as ``float``.
+    allowed : sequence, optional
+        The only values accepted.
+
+    Returns
+    -------
+    tuple
+        The values, as ``float`` (or ``int``).
+
+    Raises
+    ------
+    ValueError
+        Naming the field, the rule and the value.
+
+    Examples
+    --------
+    >>> check_grid([0, 0.01], "eps") == (0.0, 0.01)
+    True
+    """
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
         raise ValueError(f"{name} must be a non-empty sequence of numbers, got {values!r}")
     out = []
@@ -50,13 +80,43 @@ def check_grid(values: Any, name: str, *, integer: bool = False, allowed: Sequen
 
 
 def check_choice_field(value: Any, name: str, choices: Sequence[str]) -> None:
-    """ValueError unless ``value`` is one of ``choices``."""
+    """ValueError (naming the field ``name``) unless ``value`` is one of ``choices``.
+
+    Parameters
+    ----------
+    value : object
+        The field's value.
+    name : str
+        The field's name.
+    choices : sequence of str
+        The accepted values.
+
+    Examples
+    --------
+    >>> check_choice_field("fast", "solver", SOLVERS) is None
+    True
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> None:
-    """ValueError unless ``value`` is an int >= ``minimum``."""
+    """ValueError (naming the field ``name``) unless ``value`` is an int >= ``minimum``.
+
+    Parameters
+    ----------
+    value : object
+        The field's value.
+    name : str
+        The field's name.
+    minimum : int
+        The smallest accepted value.
+
+    Examples
+    --------
+    >>> check_count(3, "n_reps") is None
+    True
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
@@ -67,6 +127,21 @@ def check_protocol(cfg: Any, *, solvers: Sequence[str] = SOLVERS) -> None:
     The fields are those of the paper's SGD protocol (:doc:`/theory/experiments`): ``n_reps``, ``n_train``,
     ``n_steps`` (>= 0), ``batch_size`` (<= ``n_train``), ``test_size``, ``lr`` (> 0), ``solver``
     (one of ``solvers``), ``rule`` ("paper" or "exact") and ``dtype``; each error names the field.
+
+    Parameters
+    ----------
+    cfg : config dataclass instance
+        A config with the fields above.
+    solvers : sequence of str
+        The solvers the figure accepts.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> cfg = SimpleNamespace(n_reps=1, n_train=300, n_steps=300, batch_size=100, test_size=3000,
+    ...                       lr=0.5, solver="sgd-attack", rule="paper", dtype="float32")
+    >>> check_protocol(cfg) is None
+    True
     """
     for name in ("n_reps", "n_train", "n_steps", "batch_size", "test_size"):
         check_count(getattr(cfg, name), name, minimum=0 if name == "n_steps" else 1)
@@ -87,16 +162,48 @@ def fit_and_score(
     lam: float,
     cfg: Any,
     seed: int,
+    n_classes: int,
 ) -> dict[str, Any]:
-    """Train one multi-class linear model (``cfg.solver``) and measure its robust accuracies.
+    r"""Train one multi-class linear model (``cfg.solver``) and measure its robust accuracies.
 
-    ``cfg`` provides ``solver``, ``n_steps``, ``lr``, ``batch_size``, ``rule``, ``dtype``
-    (sgd-attack) and ``loss`` (exact convex fits). Returns the row's measurements.
+    The row's ``gap`` is :math:`\mathrm{acc}^{\mathrm{adv}}_{\mathrm{train}} -
+    \mathrm{acc}^{\mathrm{adv}}_{\mathrm{test}}` under the exact :math:`\ell_\infty` attack of
+    radius ``eps`` (:func:`radbound.attacks.linear_robust_accuracy`, no pixel clipping).
+
+    Parameters
+    ----------
+    train, test : (X, y) pairs
+        Training and test sets; labels are integers in ``[0, n_classes)``.
+    eps : float
+        Attack radius (training and evaluation).
+    lam : float
+        The l1 penalty weight.
+    cfg : config dataclass instance
+        Provides ``solver``, ``n_steps``, ``lr``, ``batch_size``, ``rule``, ``dtype``
+        (sgd-attack) and ``loss`` (exact convex fits).
+    seed : int
+        Seed of the SGD batches.
+    n_classes : int
+        The number of classes K (the model has K rows; a class absent from a small training
+        sample still gets its row).
+
+    Returns
+    -------
+    dict
+        The row's measurements: robust and natural accuracies, gaps, ``w_l1``, sizes, fit times.
     """
     from radbound.attacks import linear_robust_accuracy
 
     X, y = train
     Xt, yt = test
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    for label, labels in (("train", y), ("test", yt)):
+        labels = np.asarray(labels)
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"{label} labels must lie in [0, n_classes={n_classes}), got {labels.min()}..{labels.max()}"
+            )
     start, cpu = time.perf_counter(), time.process_time()
     if cfg.solver == "sgd-attack":
         from radbound.train.sgd import fit_sgd_attack
@@ -112,12 +219,12 @@ def fit_and_score(
             rule=cfg.rule,
             seed=seed,
             dtype=np.dtype(cfg.dtype),
-            n_classes=10,
+            n_classes=int(n_classes),
         )
     else:
         from radbound.train import fit_linear
 
-        model = fit_linear(X, y, eps=eps, lam=lam, loss=cfg.loss, solver=cfg.solver)
+        model = fit_linear(X, y, eps=eps, lam=lam, loss=cfg.loss, solver=cfg.solver, n_classes=int(n_classes))
     fit_time, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     W = np.asarray(model.W, dtype=np.float64)
     b = np.asarray(model.b, dtype=np.float64)
@@ -142,7 +249,21 @@ def fit_and_score(
 
 
 def gap_at(rows: Sequence[dict], **where: Any) -> float:
-    """Mean gap over the rows matching ``where`` (NaN when none)."""
+    """Mean ``gap`` over the rows matching ``where`` (NaN when none).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        A figure's rows.
+    **where
+        Column values the rows must have (e.g. ``lam=0.0, eps=0.03``).
+
+    Examples
+    --------
+    >>> rows = [{"eps": 0.0, "gap": 0.1}, {"eps": 0.0, "gap": 0.3}, {"eps": 0.1, "gap": 1.0}]
+    >>> abs(gap_at(rows, eps=0.0) - 0.2) < 1e-15
+    True
+    """
     vals = [r["gap"] for r in rows if all(r[k] == v for k, v in where.items())]
     return float(np.mean(vals)) if vals else math.nan
 
@@ -156,8 +277,27 @@ def plot_gap_panels(
     caption_text: str,
     cmap: str = "viridis",
 ) -> Any:
-    """Three panels against eps, one curve per ``group`` value, mean ± s.e. over repetitions:
-    the adversarial gap, the adversarial training accuracy, the adversarial test accuracy."""
+    """Three panels against eps, one curve per ``group`` value, mean ± s.e. over repetitions.
+
+    The panels: the adversarial gap, the robust training accuracy, the robust test accuracy.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows with ``eps``, ``gap``, ``adv_train_acc``, ``adv_test_acc`` and the ``group`` column.
+    group : str
+        The column giving one curve per value (e.g. ``"lam"``).
+    label : callable or str
+        The legend label of a group value (a format string or a function).
+    title, caption_text : str
+        The figure's title and the caption under it.
+    cmap : str
+        The colormap of the curves.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from radbound import plot as rplot
 
     fig, axes = rplot.subplots(1, 3, panel=(3.7, 3.1))

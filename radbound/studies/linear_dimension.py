@@ -15,15 +15,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from radbound.study import Study
-from radbound.study._linear import (
+from radbound.studies.common.linear import (
     check_grid,
     check_protocol,
     fit_and_score,
     gap_at,
     plot_gap_panels,
 )
-from radbound.study._mnist import check_data, mnist_split, training_sample
+from radbound.studies.common.mnist import check_data, mnist_split, training_sample
+from radbound.study import Study, claim
 
 SIDES = (14, 28, 56)
 
@@ -79,7 +79,9 @@ def compute_cell(cfg: LinearDimensionConfig, cell: dict, seed: int) -> list[dict
     train = training_sample(pool, cfg.n_train, seed=cfg.seed, rep=cell["rep"])
     Xt, yt = _test_set(cfg.data, cfg.test_size, cfg.seed, cell["side"])
     X = rescale_images(train.X, cell["side"])
-    row = fit_and_score((X, train.y), (Xt, yt), eps=cell["eps"], lam=cfg.lam, cfg=cfg, seed=seed)
+    row = fit_and_score(
+        (X, train.y), (Xt, yt), eps=cell["eps"], lam=cfg.lam, cfg=cfg, seed=seed, n_classes=pool.classes.size
+    )
     return [{**row, "data": note}]
 
 
@@ -119,12 +121,12 @@ def check(rows: list[dict], cfg: LinearDimensionConfig) -> None:
     ds = sorted({r["d"] for r in rows})
     for d in [d for d in ds if d <= 784]:
         g_lo, g_hi = gap_at(rows, d=d, eps=lo), gap_at(rows, d=d, eps=hi)
-        assert g_hi > g_lo, f"d={d}: gap at eps={hi} ({g_hi:.4f}) not above gap at eps={lo} ({g_lo:.4f})"
+        claim(g_hi > g_lo, f"d={d}: gap at eps={hi} ({g_hi:.4f}) not above gap at eps={lo} ({g_lo:.4f})")
     if hi > 0 and len(ds) > 1:
         acc = [
             sum(r["adv_train_acc"] for r in rows if r["d"] == d and r["eps"] == hi) for d in (ds[0], ds[-1])
         ]
-        assert acc[1] < acc[0], f"eps={hi}: robust train accuracy at d={ds[-1]} not below d={ds[0]}"
+        claim(acc[1] < acc[0], f"eps={hi}: robust train accuracy at d={ds[-1]} not below d={ds[0]}")
 
 
 STUDY = Study(

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from radbound.study import Study
-from radbound.study._linear import (
+from radbound.studies.common.linear import (
     check_grid,
     check_protocol,
     fit_and_score,
     gap_at,
     plot_gap_panels,
 )
-from radbound.study._mnist import check_data, mnist_split, training_sample
+from radbound.studies.common.mnist import check_data, mnist_split, training_sample
+from radbound.study import Study, claim
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,13 @@ def compute_cell(cfg: LinearL1Config, cell: dict, seed: int) -> list[dict]:
     pool, test, note = mnist_split(cfg.data, test_size=cfg.test_size, seed=cfg.seed)
     train = training_sample(pool, cfg.n_train, seed=cfg.seed, rep=cell["rep"])
     row = fit_and_score(
-        (train.X, train.y), (test.X, test.y), eps=cell["eps"], lam=cell["lam"], cfg=cfg, seed=seed
+        (train.X, train.y),
+        (test.X, test.y),
+        eps=cell["eps"],
+        lam=cell["lam"],
+        cfg=cfg,
+        seed=seed,
+        n_classes=pool.classes.size,
     )
     return [{**row, "data": note}]
 
@@ -109,12 +115,12 @@ def check(rows: list[dict], cfg: LinearL1Config) -> None:
     lo, hi = min(cfg.eps), max(cfg.eps)
     lam0 = min(cfg.lam)
     g_lo, g_hi = gap_at(rows, lam=lam0, eps=lo), gap_at(rows, lam=lam0, eps=hi)
-    assert g_hi > g_lo, f"lam={lam0}: gap at eps={hi} ({g_hi:.4f}) not above gap at eps={lo} ({g_lo:.4f})"
+    claim(g_hi > g_lo, f"lam={lam0}: gap at eps={hi} ({g_hi:.4f}) not above gap at eps={lo} ({g_lo:.4f})")
     if cfg.n_reps >= 5 and len(cfg.lam) > 1:
         for eps in (e for e in cfg.eps if e > 0):
             g0, g1 = gap_at(rows, lam=lam0, eps=eps), gap_at(rows, lam=max(cfg.lam), eps=eps)
-            assert g1 < g0, (
-                f"eps={eps}: gap with lam={max(cfg.lam)} ({g1:.4f}) not below lam={lam0} ({g0:.4f})"
+            claim(
+                g1 < g0, f"eps={eps}: gap with lam={max(cfg.lam)} ({g1:.4f}) not below lam={lam0} ({g0:.4f})"
             )
 
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radbound.study import Study
-from radbound.study._mnist import check_data, mnist_split, training_sample
+from radbound.studies.common.mnist import check_data, mnist_split, training_sample
+from radbound.study import Study, claim
 
 
 @dataclass(frozen=True)
@@ -264,28 +264,30 @@ def check(rows: list[dict], cfg: NetworkL1Config) -> None:
     """Every cell ran; accuracies in [0, 1]; bounds positive and finite; the penalty shrinks ||A||_1
     and the l1-based bound. With 10,000+ steps (the paper's scale) also: the largest lam gives a
     smaller adversarial gap than the smallest."""
-    assert len(rows) == len(cfg.lam) * cfg.n_reps, (
-        f"expected {len(cfg.lam) * cfg.n_reps} rows, got {len(rows)}"
+    claim(
+        len(rows) == len(cfg.lam) * cfg.n_reps, f"expected {len(cfg.lam) * cfg.n_reps} rows, got {len(rows)}"
     )
     for r in rows:
         for key in ("nat_train_acc", "nat_test_acc", "adv_train_acc", "adv_test_acc"):
-            assert 0.0 <= float(r[key]) <= 1.0, f"{key} = {r[key]} not in [0, 1]"
+            claim(0.0 <= float(r[key]) <= 1.0, f"{key} = {r[key]} not in [0, 1]")
         for key in ("spectral_bound", "golowich_bound", "neyshabur_bound", "adv_lower_bound"):
-            assert math.isfinite(float(r[key])) and float(r[key]) > 0, f"{key} = {r[key]} not finite and > 0"
-        assert float(r["adv_train_acc"]) <= float(r["nat_train_acc"]) + 0.05, "PGD raised the train accuracy"
+            claim(math.isfinite(float(r[key])) and float(r[key]) > 0, f"{key} = {r[key]} not finite and > 0")
+        claim(float(r["adv_train_acc"]) <= float(r["nat_train_acc"]) + 0.05, "PGD raised the train accuracy")
     lams = tuple(sorted(cfg.lam))
     if len(lams) > 1 and cfg.n_steps > 0:
         l1, _ = _mean_se(rows, "l1_all" if cfg.penalty == "all" else "l1_first", lams)
         ney, _ = _mean_se(rows, "neyshabur_bound", lams)
-        assert l1[-1] < l1[0], (
-            f"l1 norm with lam={lams[-1]} ({l1[-1]:.4g}) not below lam={lams[0]} ({l1[0]:.4g})"
+        claim(
+            l1[-1] < l1[0],
+            f"l1 norm with lam={lams[-1]} ({l1[-1]:.4g}) not below lam={lams[0]} ({l1[0]:.4g})",
         )
         if cfg.penalty == "all":
-            assert ney[-1] < ney[0], f"l1,inf bound with lam={lams[-1]} not below lam={lams[0]}"
+            claim(ney[-1] < ney[0], f"l1,inf bound with lam={lams[-1]} not below lam={lams[0]}")
         if cfg.n_steps >= 10_000 and cfg.eps > 0:
             gap, _ = _mean_se(rows, "adv_gap", lams)
-            assert gap[-1] < gap[0], (
-                f"adversarial gap with lam={lams[-1]} ({gap[-1]:.4f}) not below lam=0 ({gap[0]:.4f})"
+            claim(
+                gap[-1] < gap[0],
+                f"adversarial gap with lam={lams[-1]} ({gap[-1]:.4f}) not below lam=0 ({gap[0]:.4f})",
             )
 
 
