@@ -137,7 +137,8 @@ def rescale_images(X: Any, side: int, *, method: str = "block") -> Any:
         x' = \frac{\|x\|_2}{\|R x R^\top\|_2}\; R x R^\top
 
     (:math:`x' = 0` when :math:`R x R^\top = 0`), with :math:`R` the :func:`resampling_matrix` of
-    the kernel (antialiased when shrinking).
+    the kernel (antialiased when shrinking). At ``side = 28``, :math:`R` is the identity (both kernels
+    interpolate: 1 at 0, 0 at the other integers) and the copy is returned exactly.
 
     In every case :math:`\|x'\|_2 = \|x\|_2`, so only the dimension :math:`d = \text{side}^2` changes.
     The block rule is the protocol of the "dimension" experiment on linear classifiers of Yin,
@@ -187,6 +188,6 @@ def rescale_images(X: Any, side: int, *, method: str = "block") -> Any:
     n, d = X.shape
     if d != 784:
         raise ValueError(f"X must have 784 = 28*28 columns (flattened 28x28 images), got {d}")
-    if method == "block":
+    if method == "block" or side == 28:  # the interpolation matrix at side 28 is the identity
         return _block(X, n, side)
     return _interpolate(X, n, side, method)
