@@ -79,7 +79,7 @@ class LinearDimensionConfig:
         check_protocol(self)
 
 
-QUICK = LinearDimensionConfig(eps=(0.0, 0.03), n_reps=1, n_train=300, n_steps=300)
+QUICK = LinearDimensionConfig(side=(28, 56), eps=(0.0, 0.03), n_reps=1, n_train=300, n_steps=300)
 DEMO = LinearDimensionConfig(eps=(0.0, 0.012, 0.024, 0.03), n_reps=2, n_steps=2000, methods=("block",))
 FULL = LinearDimensionConfig()
 

@@ -173,7 +173,7 @@ def check(rows: list[dict], cfg: LinearL1Config) -> None:
     paper's rule does (exact attack) there. For lam > 0 the gap is nearly flat in eps: no claim."""
     lo, hi = min(cfg.eps), max(cfg.eps)
     lam0, lam1 = min(cfg.lam), max(cfg.lam)
-    rules = sorted({r["rule"] for r in rows})
+    rules = [r for r in cfg.rules if any(row["rule"] == r for row in rows)]
     for rule in rules:
         g_lo, g_hi = gap_at(rows, rule=rule, lam=lam0, eps=lo), gap_at(rows, rule=rule, lam=lam0, eps=hi)
         claim(

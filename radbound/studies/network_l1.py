@@ -84,7 +84,14 @@ class NetworkL1Config:
     def __post_init__(self) -> None:
         object.__setattr__(self, "lam", check_grid(self.lam, "lam"))
         object.__setattr__(self, "eps", check_grid(self.eps, "eps"))
-        object.__setattr__(self, "certify", check_grid_of_choices(self.certify, "certify", CERTIFY_METHODS))
+        certify = tuple(self.certify) if isinstance(self.certify, (tuple, list)) else self.certify
+        if certify:  # an empty tuple: no certificates (e.g. where CROWN would be too slow)
+            certify = check_grid_of_choices(certify, "certify", CERTIFY_METHODS)
+        elif certify != ():
+            raise ValueError(
+                f"certify must be a tuple of {list(CERTIFY_METHODS)} (possibly empty), got {certify!r}"
+            )
+        object.__setattr__(self, "certify", certify)
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         if len(self.channels) != 2 or min(self.channels) < 1:
             raise ValueError(f"channels must be two positive integers, got {self.channels!r}")
@@ -294,8 +301,6 @@ def compute_cell(cfg: NetworkL1Config, cell: dict, seed: int) -> list[dict]:
 
 def _certified(net, splits: dict, eps: float, cfg: NetworkL1Config, margins: dict) -> dict:
     """Certified robust accuracy (fraction of certified margins > 0) per method and split."""
-    from radbound.certify import certified_margins
-
     out = {}
     for split, (X, y) in splits.items():
         k = min(cfg.n_certify, len(y))
@@ -303,6 +308,8 @@ def _certified(net, splits: dict, eps: float, cfg: NetworkL1Config, margins: dic
             if eps == 0.0:  # nothing to certify: the natural margins
                 value = float(np.mean(margins[split][0][:k] > 0))
             else:
+                from radbound.certify import certified_margins
+
                 cert = certified_margins(net, X[:k], y[:k], eps=eps, method=method)
                 value = float(cert.certified_accuracy)
             out[f"cert_{method}_{split}_acc"] = value
@@ -444,17 +451,24 @@ def _caption(rows: list[dict], cfg: NetworkL1Config) -> str:
             _mean(rows, "adv_train_acc_train_attack", eps=e) - _mean(rows, "adv_train_acc", eps=e)
             for e in eps_pos
         )
-        methods = ", ".join(m.upper() for m in cfg.certify)
         text += (
             f"\nThe evaluation attack breaks up to {drop:.3f} more of the training set than the training "
-            "attack (mean over lam and repetitions, per eps). Bottom: certified robust accuracy on the "
-            f"first {cfg.n_certify:,} images (radbound.certify: {methods}; a certificate is a lower bound, "
-            "PGD an upper estimate, of the true robust accuracy)"
+            "attack (mean over lam and repetitions, per eps)."
         )
-        e1 = eps_pos[0]
-        parts = [f"{m.upper()} {_mean(rows, f'cert_{m}_test_acc', eps=e1):.3f}" for m in cfg.certify]
-        pgd = _mean(rows, "adv_test_acc_certified_subset", eps=e1)
-        text += f"; at eps = {e1:g} (test, mean over lam): PGD {pgd:.3f}, " + ", ".join(parts) + "."
+        if cfg.certify:
+            methods = ", ".join(m.upper() for m in cfg.certify)
+            e1 = eps_pos[0]
+            parts = [f"{m.upper()} {_mean(rows, f'cert_{m}_test_acc', eps=e1):.3f}" for m in cfg.certify]
+            pgd = _mean(rows, "adv_test_acc_certified_subset", eps=e1)
+            text += (
+                f" Bottom: certified robust accuracy on the first {cfg.n_certify:,} images "
+                f"(radbound.certify: {methods}; a certificate is a lower bound, PGD an upper estimate, of "
+                f"the true robust accuracy); at eps = {e1:g} (test, mean over lam): PGD {pgd:.3f}, "
+                + ", ".join(parts)
+                + "."
+            )
+        else:
+            text += " No certificates were computed (certify = ())."
     text += (
         " Right: the network bounds of radbound.networks on the Rademacher complexity of the NATURAL "
         "ramp loss at margin gamma = the 10th percentile of the positive training margins (on "

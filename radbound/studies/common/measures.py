@@ -66,14 +66,14 @@ _ADV = "robust-margin-normalised"
 
 #: Every measure the figures record, in display order.
 MEASURES: tuple[MeasureSpec, ...] = (
-    MeasureSpec("l1", r"$\sum_h \|A_h\|_1$", "norm", "sum of absolute weights (the l1 penalty)"),
-    MeasureSpec("log_prod_fro", r"$\sum_h \log\|A_h\|_F$", "norm", "log of the product of Frobenius norms"),
+    MeasureSpec("l1", r"$\|A\|_1$ (all weights)", "norm", "sum of absolute weights (the l1 penalty)"),
+    MeasureSpec("log_prod_fro", r"$\log\prod_h\|A_h\|_F$", "norm", "log of the product of Frobenius norms"),
     MeasureSpec(
-        "log_prod_spec", r"$\sum_h \log\|A_h\|_\sigma$", "norm", "log of the product of spectral norms"
+        "log_prod_spec", r"$\log\prod_h\|A_h\|_\sigma$", "norm", "log of the product of spectral norms"
     ),
     MeasureSpec(
         "l21_dist",
-        r"$\sum_h \|A_h^\top - M_h^\top\|_{2,1}$",
+        r"(2,1) distance from init",
         "norm",
         "(2,1) distance from the initial weights",
     ),
