@@ -18,6 +18,13 @@
 #    plot the price of robustness against $\epsilon$ and the input dimension $d$.
 
 # %%
+# One BLAS thread: these notebooks multiply small matrices, where several threads only compete
+# (on a busy 2-core machine notebook 04 ran in 58 s with the default threads, 10 s with one).
+from threadpoolctl import threadpool_limits
+
+threadpool_limits(1)
+
+# %%
 # Raise SCALE (e.g. to 4) to estimate the data statistics on more images (the curves barely move).
 SCALE = 1
 
@@ -172,3 +179,17 @@ for side in sides:
 #   the reason the paper recommends $\ell_1$ regularisation for adversarial training (notebook 03).
 # * These are statements about *bounds*: sufficient sample sizes, loose in absolute terms. Their
 #   ratios, and how they scale with $\epsilon$ and $d$, are the message.
+
+# %% [markdown]
+# ## Exercise
+#
+# Halve the target gap, from $t = 0.1$ to $t = 0.05$, in the closed-form $n^\star$ of section 1
+# (same $\epsilon = 0.05$ and $d = 784$). By what factor does the number of samples grow, and why?
+
+# %% tags=["solution", "hide-input"] jupyter={"source_hidden": true}
+# Solution
+n_half = float(n_star.subs({**values, t: 0.05}).subs({eps: 0.05, D: np.sqrt(784)}))
+print(f"n* for a gap of 0.05: {n_half:,.0f} = {n_half / by_hand:.2f} x n* for 0.1")
+
+# %% [markdown] tags=["solution"]
+# Every term of the gap decays like $1/\sqrt n$, so halving the gap multiplies $n^\star$ by exactly 4.
