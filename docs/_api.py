@@ -31,6 +31,7 @@ FAMILIES: dict[str, list[str]] = {
     "attacks_and_training.md": ["radbound.attacks", "radbound.train"],
     "networks.md": ["radbound.networks", "radbound.train.network"],
     "data.md": ["radbound.data"],
+    "pacbayes.md": ["radbound.pacbayes"],
     "studies.md": [
         "radbound.study",
         "radbound.studies.common.mnist",

@@ -41,6 +41,7 @@ PUBLIC_MODULES = (
     "radbound.studies.common.mnist",
     "radbound.studies.common.linear",
     "radbound.plot",
+    "radbound.pacbayes",
 )
 
 #: Functions defined in these modules state mathematics: they need References or Notes.
@@ -54,6 +55,7 @@ MATHS_MODULES = (
     "radbound.train",
     "radbound.data._rescale",
     "radbound.data._gaussian",
+    "radbound.pacbayes",
 )
 
 #: Public functions exempt from the Examples rule, with the reason.
@@ -185,6 +187,7 @@ PAGES = [
     "networks.md",
     "data.md",
     "studies.md",
+    "pacbayes.md",
     "backends.md",
     "reproduce.md",
 ]

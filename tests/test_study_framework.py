@@ -457,3 +457,32 @@ def test_a_failed_claim_is_one_line_and_exit_1(sdir, tmp_path, capsys):
     argv = ["study", "liar", "--studies-dir", str(sdir), "--out", str(tmp_path), "--no-progress", "--check"]
     assert _cli(argv) == 1
     assert "figure claim failed: too much" in capsys.readouterr().err
+
+
+def test_named_presets_beside_quick_and_full(sdir, tmp_path, capsys):
+    """A study's ``presets`` are chosen by name (API and CLI), recorded in the JSON, and listed."""
+    (sdir / "mid.py").write_text(
+        TOY.replace('name="toy"', 'name="mid", presets={"medium": ToyConfig(n_cells=2, scale=3.0)}')
+    )
+    study = load_study("mid", sdir)
+    assert study.preset_names == ("quick", "medium", "full")
+    assert study.make_config(preset="medium") == study.presets["medium"]
+    assert study.preset_of(study.make_config(preset="medium", seed=4)) is None
+    with pytest.raises(
+        ValueError, match=r"preset must be one of \['quick', 'medium', 'full'\].*'meduim'.*'medium'"
+    ):
+        study.make_config(preset="meduim")
+    with pytest.raises(ValueError, match="presets must be named by identifiers other than"):
+        dataclasses.replace(study, presets={"quick": study.quick})
+    out = tmp_path / "o"
+    argv = ["study", "mid", "--studies-dir", str(sdir), "--out", str(out), "--no-progress"]
+    assert _cli([*argv, "--preset", "medium"]) == 0
+    rec = json.loads((out / "mid.json").read_text())
+    assert rec["preset"] == "medium" and rec["config"]["n_cells"] == 2 and rec["config"]["scale"] == 3.0
+    with pytest.raises(ValueError, match="--quick and --preset medium both given"):
+        _cli([*argv, "--preset", "medium", "--quick"])
+    assert _cli(["study", "list", "--studies-dir", str(sdir)]) == 0
+    assert "[presets: medium]" in capsys.readouterr().out
+    assert _cli(["study", "list", "--json", "--studies-dir", str(sdir)]) == 0
+    info = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert info["mid"]["presets"] == ["quick", "medium", "full"] and info["mid"]["cells"]["medium"] == 2

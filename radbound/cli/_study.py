@@ -102,6 +102,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("name", help="a study name, 'all', or 'list'")
     p.add_argument("--quick", action="store_true", help="the quick configuration (seconds)")
     p.add_argument(
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="a named configuration of the study (see 'radbound study list', e.g. medium); "
+        "--quick is --preset quick",
+    )
+    p.add_argument(
         "--jobs",
         type=_positive_int,
         default=1,
@@ -190,7 +197,10 @@ def _configure(study: Any, args: argparse.Namespace, *, named: bool, demo: bool 
             overrides["data"] = str(Path(data).expanduser().resolve())
         elif named:
             raise ValueError(f"--data does not apply to study {study.name!r}: it does not read MNIST")
-    base = study.make_config(quick=getattr(args, "quick", False), demo=demo)
+    preset = getattr(args, "preset", None)
+    if preset is not None and not named:
+        raise ValueError("--preset applies to one named study, not to 'all'")
+    base = study.make_config(quick=getattr(args, "quick", False), demo=demo, preset=preset)
     for key, text in getattr(args, "settings", []):
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1)
@@ -324,8 +334,9 @@ def _study_info(name: str, location: Any) -> dict[str, Any]:
         "requires": list(study.requires),
         "available": study.available,
         "where": location.where,
-        "cells": {"quick": len(study.cells(study.quick)), "full": len(study.cells(study.full))},
-        "config": {"quick": config_to_dict(study.quick), "full": config_to_dict(study.full)},
+        "presets": list(study.preset_names),
+        "cells": {name: len(study.cells(study.preset(name))) for name in study.preset_names},
+        "config": {name: config_to_dict(study.preset(name)) for name in study.preset_names},
     }
 
 
@@ -341,7 +352,8 @@ def _study_command(args: argparse.Namespace) -> int:
         for name, location in files.items():
             study = location.load()
             req = f" (needs {', '.join(study.requires)})" if study.requires else ""
-            print(f"{name}{req}: {study.description}")
+            extra = f" [presets: {', '.join(study.presets)}]" if study.presets else ""
+            print(f"{name}{req}: {study.description}{extra}")
         return 0
     if args.json:
         raise ValueError("--json applies to 'radbound study list' only")
@@ -354,8 +366,11 @@ def _study_command(args: argparse.Namespace) -> int:
         raise ValueError(
             "--set does not apply with --plot-only (the config is the one recorded in OUT/NAME.json)"
         )
+    if args.quick and args.preset is not None and args.preset != "quick":
+        raise ValueError(f"--quick and --preset {args.preset} both given: use one")
     names = [args.name] if named else list(files)
-    out = check_output_dir(args.out or Path("runs") / ("quick" if args.quick else "full"))
+    default_out = Path("runs") / (args.preset or ("quick" if args.quick else "full"))
+    out = check_output_dir(args.out or default_out)
     studies = _load(names, args.studies_dir, named=named)
     cfgs = [_configure(s, args, named=named) for s in studies]
 

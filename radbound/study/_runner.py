@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._threads import limit_blas_threads
 from ._core import Study, cell_key, cell_seed, config_from_dict, config_to_dict
 from ._discovery import load_study_source
 from ._io import (
@@ -173,21 +174,8 @@ def _terminate_as_interrupt() -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Cells are the unit of parallelism: BLAS runs single-threaded inside a cell.
-
-    (Small matrix products with several BLAS threads on a busy machine can be 10-40x
-    slower than with one.)
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _compute(study: Study, cfg: Any, cell: dict, seed: int) -> Any:
-    with _one_blas_thread():
+    with limit_blas_threads():  # cells are the unit of parallelism: BLAS single-threaded inside
         return study.compute_cell(cfg, dict(cell), seed)
 
 
@@ -610,6 +598,7 @@ def _run_locked(
         "wall_time_s": 0.0,
     }
     record.update(
+        preset=study.preset_of(cfg),
         status="running",
         cells_done=len(done),
         resources=resources,

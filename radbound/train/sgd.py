@@ -27,27 +27,26 @@ binary logistic model, epoch-wise sampling, float32.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .._lp import dual_exponent, norm, unit_maximiser
+from .._threads import limit_blas_threads
 from .._validation import (
     check_binary_labels,
     check_choice,
     check_exponent,
     check_int,
     check_matrix,
-    check_multiclass_labels,
     check_nonnegative,
     check_positive,
     check_random_state,
-    dual_exponent,
 )
 from ._model import LinearModel
+from ._problem import check_working_memory, encode_class_labels
 
 __all__ = ["fit_sgd_attack"]
 
@@ -96,21 +95,6 @@ class _EpochSampler:
 # ---------------------------------------------------------------------------
 
 
-def _unit_maximiser(V: np.ndarray, r: float, out: np.ndarray | None = None) -> np.ndarray:
-    """Rows of argmax_{||delta||_r <= 1} <v, delta> (see radbound.attacks); odd in v."""
-    if math.isinf(r):
-        return np.sign(V, out=out)
-    if r == 1.0:
-        rows = np.arange(V.shape[0])
-        idx = np.argmax(np.abs(V), axis=1)
-        U = np.zeros_like(V)
-        U[rows, idx] = np.sign(V[rows, idx])
-        return U
-    q = dual_exponent(r)
-    nrm = ((np.abs(V) ** q).sum(axis=1) ** (1.0 / q))[:, None]
-    return np.sign(V) * (np.abs(V) / np.where(nrm > 0, nrm, 1.0)) ** (q - 1.0)
-
-
 class _Pairs:
     r"""Antisymmetric pair tables of a K-class model.
 
@@ -134,7 +118,6 @@ class _Pairs:
         psign[iu, ju], psign[ju, iu] = 1.0, -1.0
         self.pidx, self.psign = pidx, psign
         self.diff = np.empty((self.P, d), dtype=dtype)
-        self.work = np.empty((self.P, d), dtype=dtype)
         self.starts = np.concatenate([[0], np.cumsum(np.arange(K - 1, 0, -1))])
 
     def norms(self, W: np.ndarray, r: float) -> np.ndarray:
@@ -142,10 +125,7 @@ class _Pairs:
         diff = self.diff
         for j in range(self.K - 1):
             np.subtract(W[j], W[j + 1 :], out=diff[self.starts[j] : self.starts[j + 1]])
-        if math.isinf(r):
-            dh = np.abs(diff, out=self.work).sum(axis=1)
-        else:
-            dh = _norm(diff, dual_exponent(r))
+        dh = norm(diff, dual_exponent(r))
         D = np.zeros((self.K, self.K), dtype=W.dtype)
         D[self.iu, self.ju] = dh
         D[self.ju, self.iu] = dh
@@ -158,19 +138,8 @@ class _Pairs:
         used_mask[p] = True
         used = np.flatnonzero(used_mask)
         remap = np.cumsum(used_mask) - 1
-        self.U = _unit_maximiser(self.diff[used], r)
+        self.U = unit_maximiser(self.diff[used], r)
         return self.U @ W.T, remap[p]
-
-
-def _norm(V: np.ndarray, q: float) -> np.ndarray:
-    """Row-wise l_q norm."""
-    if q == 1.0:
-        return np.abs(V).sum(axis=-1)
-    if math.isinf(q):
-        return np.abs(V).max(axis=-1)
-    if q == 2.0:
-        return np.sqrt(np.einsum("...i,...i->...", V, V))
-    return (np.abs(V) ** q).sum(axis=-1) ** (1.0 / q)
 
 
 def _adversarial_logits(
@@ -249,7 +218,7 @@ def _logistic_loss_grad(
     :math:`-\epsilon y u_r(w)` is held fixed."""
     from scipy.special import expit
 
-    u = _unit_maximiser(w[None, :], r)[0] if eps > 0 else None
+    u = unit_maximiser(w, r) if eps > 0 else None
     m = yb * (Xb @ w + b)
     if u is not None:
         m -= eps * float(u @ w)
@@ -266,20 +235,6 @@ def _logistic_loss_grad(
 # ---------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """Limit BLAS to one thread (threadpoolctl, when installed): the products of the
-    SGD loop are small (batch x d x K), multi-threading only adds synchronisation, and
-    parallel fits (joblib, dask) keep their own cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _check_init(init: Any, binary: bool, K: int, d: int, dtype: Any) -> tuple[np.ndarray, Any]:
@@ -365,7 +320,7 @@ def fit_sgd_attack(
     X : array of shape (n, d)
         Training inputs (numpy; MNIST pixels in [0, 1], no clipping of the attack).
     y : array of shape (n,)
-        Labels 0..K-1 (softmax) or in {-1, +1} (logistic).
+        Integer class labels (softmax) or labels in {-1, +1} (logistic).
     eps : float
         Training attack radius (``>= 0``).
     lam : float
@@ -394,7 +349,9 @@ def fit_sgd_attack(
         the precision of the paper's TF code; results then differ from float64 in
         the last digits).
     n_classes : int or None
-        Number of classes K (default ``max(y) + 1``).
+        Number of classes K. By default the classes are the labels present (any integers;
+        ``model.classes`` maps the rows of W to them); a declared K needs labels in ``0..K-1``
+        (absent classes allowed) and at most n classes.
 
     Returns
     -------
@@ -402,6 +359,13 @@ def fit_sgd_attack(
         ``solver="sgd-attack"``; ``objective`` is the training objective recomputed
         at the end: the mean loss over the whole training set, each sample replaced
         by its worst case under the training ``rule``, plus :math:`\lambda\|W\|_1`.
+        For a softmax model this is the cross-entropy at a single-target worst case,
+        not the convex objective of :func:`radbound.train.fit_linear` (which bounds
+        the adversarial cross-entropy from above through all pairs), so
+        ``objective_kind`` is ``"single-target-paper"`` or ``"single-target-exact"``
+        and ``radbound.train.objective(..., kind=model.objective_kind)`` reproduces it;
+        the logistic model's objective is the exact adversarial one
+        (``objective_kind="convex"``).
         ``diagnostics``: ``steps``, ``time`` (s), ``time_per_step`` (s),
         ``train_adv_accuracy`` (exact attack, :func:`radbound.attacks.linear_robust_accuracy`),
         ``train_adv_accuracy_rule`` (accuracy under the training rule's attack, the
@@ -444,8 +408,11 @@ def fit_sgd_attack(
     if binary:
         yv = check_binary_labels(y, n).astype(dtype)
         K = 2
+        classes = np.array([-1, 1])
     else:
-        yv, K = check_multiclass_labels(y, n, n_classes)
+        yv, classes = encode_class_labels(y, n, n_classes)
+        K = classes.size
+    check_working_memory(n, d, None if binary else K)
     rng = check_random_state(seed)
     Xd = np.ascontiguousarray(X, dtype=dtype)
     W, b = _check_init(init, binary, K, d, dtype)
@@ -460,7 +427,7 @@ def fit_sgd_attack(
         steps = tqdm(steps, desc=f"sgd-attack eps={eps:g} lam={lam:g}")
 
     pairs = None if binary else _Pairs(K, d, dtype)
-    with _single_threaded_blas():
+    with limit_blas_threads():  # small batch products: one thread (radbound._threads)
         t0 = time.perf_counter()
         if binary:
             for _ in steps:
@@ -531,4 +498,6 @@ def fit_sgd_attack(
         objective=objective,
         solver="sgd-attack",
         diagnostics=diagnostics,
+        objective_kind="convex" if binary else f"single-target-{rule}",
+        classes=classes,
     )
