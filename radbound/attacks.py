@@ -915,7 +915,7 @@ def _start(nx: Any, X0: Any, eps: float, r: float, random_start: bool, draw: Any
         return X0 + (2.0 * draw(tuple(X0.shape), "uniform") - 1.0) * eps
     n = X0.shape[0]
     g = draw((n, int(np.prod(X0.shape[1:]))), "normal")
-    g = g / nx.norm(g, r, axis=1)[:, None]
+    g = g / norm(g, r)[:, None]
     radius = eps * draw((n, 1), "uniform")
     return X0 + (g * radius).reshape(X0.shape)
 

@@ -90,6 +90,7 @@ def test_medium_configuration_is_the_figure_the_claims_need():
     assert MEDIUM.channels == (8, 16) and MEDIUM.hidden == 128 and not MEDIUM.smoke_test
     assert set(MEDIUM.certify) == {"ibp", "crown"}
     study = load_study("network_l1")
+    assert study.preset("medium") == MEDIUM and study.make_config(preset="medium") == MEDIUM
     assert len(study.grid(MEDIUM)) == 36
     # check() asserts the paper's claims on a configuration of this size: a contradicting row set fails
     rows = []

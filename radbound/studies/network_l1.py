@@ -537,6 +537,7 @@ STUDY = Study(
     config=NetworkL1Config,
     quick=QUICK,
     full=FULL,
+    presets={"medium": MEDIUM},
     cells=cells,
     compute_cell=compute_cell,
     plot=plot,
