@@ -157,7 +157,7 @@ def test_linear_measures_agree_with_numpy_and_the_bound_functions():
     assert m["m_neyshabur_bound"] == pytest.approx(neyshabur_bound(net, X, margin=g).value, rel=1e-7)
     for p, name in ((1.0, "m_adv_bound_l1"), (2.0, "m_adv_bound_l2")):
         radius = np.max(np.linalg.norm(W, ord=p, axis=1))
-        est = multiclass_rademacher(X, y, p=p, radius=1.0, n_classes=3, seed=0)
+        est = multiclass_rademacher(X, y, p=p, radius=1.0, n_classes=3, n_draws=500, seed=0)
         direct = multiclass_adversarial_bound(
             X, y, margin=ge, eps=0.05, p=p, radius=radius, n_classes=3, complexity=est
         )
