@@ -1,7 +1,7 @@
 """Complexity measures of trained models and their rank correlation with the gap
 (radbound.studies.common.measures, the ``measures`` figure).
 
-Oracles: path norms by enumerating every input-output path of small networks; Kendall's tau_b by
+Oracles: Kendall's tau_b by
 its definition (concordant minus discordant pairs over the tie-corrected pair counts, O(n^2));
 norms and bounds of a linear model against numpy and the package's bound functions called
 directly; the figure end to end on a quick run of ``linear_l1``.
@@ -24,53 +24,24 @@ from radbound.studies.common.measures import (
     linear_measures,
     margin_level,
     network_measures,
-    path_norm,
     rank_correlations,
 )
 
 
-def _paths(weights: list[np.ndarray], p: float) -> float:
-    """Sum over every input-output path of an MLP of the product of |w|^p (explicit enumeration)."""
-    widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
-    total = 0.0
-    for path in itertools.product(*[range(k) for k in widths]):
-        prod = 1.0
-        for h, w in enumerate(weights):
-            prod *= abs(w[path[h + 1], path[h]]) ** p
-        total += prod
-    return total ** (1.0 / p)
+def test_path_norm_measures_use_the_package_path_norm_and_skip_max_pooling():
+    from radbound.networks import path_norm
 
-
-@pytest.mark.parametrize("p", [1, 2])
-def test_path_norm_enumerates_the_paths_of_an_mlp(p):
-    rng = np.random.default_rng(p)
-    weights = [rng.normal(size=(3, 4)), rng.normal(size=(5, 3)), rng.normal(size=(2, 5))]
-    biases = [rng.normal(size=3), rng.normal(size=5), rng.normal(size=2)]  # biases play no part
-    net = Network.from_arrays(weights, biases=biases)
-    assert path_norm(net, p=p) == pytest.approx(_paths(weights, p), rel=1e-12)
-
-
-def test_path_norm_of_a_linear_model_and_of_a_pooled_conv_net():
-    rng = np.random.default_rng(0)
-    W = rng.normal(size=(10, 20))
-    lin = Network.from_arrays([W])
-    assert path_norm(lin, p=1) == pytest.approx(np.abs(W).sum(), rel=1e-13)
-    assert path_norm(lin, p=2) == pytest.approx(np.linalg.norm(W), rel=1e-13)
-    # conv (zero padding) -> max-pool -> dense: with non-negative weights and an all-ones input,
-    # the path products at each pooled unit are the conv sums over the kernel entries inside the image;
-    # max-pooling keeps the largest, the dense layer sums |v| times those
-    k = np.abs(rng.normal(size=(1, 1, 3, 3)))
-    v = rng.normal(size=(1, 4))
-    net = Network((Conv2d(k, padding=1), ReLU(), MaxPool2d(2), Flatten(), Dense(v)), (1, 4, 4))
-    counts = np.zeros((4, 4))
-    for i, j in itertools.product(range(4), range(4)):
-        counts[i, j] = sum(
-            k[0, 0, a, b] for a in range(3) for b in range(3) if 0 <= i + a - 1 < 4 and 0 <= j + b - 1 < 4
-        )
-    pooled = counts.reshape(2, 2, 2, 2).max(axis=(1, 3)).ravel()
-    assert path_norm(net, p=1) == pytest.approx(float(np.abs(v[0]) @ pooled), rel=1e-12)
-    with pytest.raises(ValueError, match="p must be 1 or 2"):
-        path_norm(net, p=3)
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(size=(3, 4)), rng.normal(size=(2, 3))]
+    mlp = Network.from_arrays(weights)
+    m = network_measures(mlp, rng.random((5, 4)), margins=np.ones(5), margins_adv=np.ones(5), eps=0.1)
+    assert m["m_l1_path"] == path_norm(mlp, p=1) and m["m_l2_path"] == path_norm(mlp, p=2)
+    k, v = np.abs(rng.normal(size=(1, 1, 3, 3))), rng.normal(size=(2, 4))
+    pooled = Network((Conv2d(k, padding=1), ReLU(), MaxPool2d(2), Flatten(), Dense(v)), (1, 4, 4))
+    m = network_measures(pooled, rng.random((5, 16)), margins=np.ones(5), margins_adv=np.ones(5), eps=0.1)
+    assert math.isnan(m["m_l1_path"]) and math.isnan(m["m_l2_path"])  # not defined with max-pooling
+    assert m["m_l1"] == pytest.approx(k.sum() + np.abs(v).sum(), rel=1e-13)
+    assert m["m_l1_over_margin"] == pytest.approx(m["m_l1"])  # every margin 1
 
 
 def test_margin_level_is_the_quantile_of_the_positive_margins():
@@ -181,7 +152,7 @@ def test_measures_figure_ranks_a_quick_run(tmp_path):
     cfg = study.make_config(quick=True, folder=str(tmp_path / "src"), sources=("linear_l1",))
     run = run_study(study, cfg, out=tmp_path / "out", progress=False, check=True)
     names = {r["measure"] for r in run.rows}
-    assert {"l1", "spec_over_margin_adv", "adv_bound_l1"} <= names
+    assert {"l1", "spec_over_margin_adv", "adv_bound_l1", "pacbayes_kl"} <= names
     assert {r["over"] for r in run.rows} == {"all", "eps", "lam", "rule", "mean"}
     assert all(r["n_models"] == 8 for r in run.rows if r["measure"] == "l1")
     assert run.png.stat().st_size > 10_000

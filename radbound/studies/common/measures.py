@@ -26,7 +26,6 @@ constant have no :math:`\tau_b` and are left out (and counted in the result).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -40,7 +39,6 @@ __all__ = [
     "MeasureSpec",
     "MEASURES",
     "RankCorrelation",
-    "path_norm",
     "margin_level",
     "network_measures",
     "linear_measures",
@@ -78,19 +76,24 @@ MEASURES: tuple[MeasureSpec, ...] = (
         "norm",
         "(2,1) distance from the initial weights",
     ),
-    MeasureSpec("l1_path", r"$\ell_1$ path norm", "norm", "sum over paths of the product of |weights|"),
+    MeasureSpec(
+        "l1_path",
+        r"$\ell_1$ path norm",
+        "norm",
+        "radbound.networks.path_norm, p = 1 (NaN for max-pooling networks, where it is not defined)",
+    ),
     MeasureSpec(
         "l2_path",
         r"$\ell_2$ path norm",
         "norm",
-        "root of the sum over paths of the product of squared weights",
+        "radbound.networks.path_norm, p = 2 (NaN for max-pooling networks)",
     ),
     MeasureSpec("inv_margin", r"$1/\gamma$", _NAT, "inverse margin scale gamma (training margins)"),
     MeasureSpec(
         "spec_over_margin", r"$\prod_h\|A_h\|_\sigma/\gamma$", _NAT, "product of spectral norms / gamma"
     ),
     MeasureSpec("fro_over_margin", r"$\prod_h\|A_h\|_F/\gamma$", _NAT, "product of Frobenius norms / gamma"),
-    MeasureSpec("l1_path_over_margin", r"$\ell_1$ path norm$/\gamma$", _NAT, "l1 path norm / gamma"),
+    MeasureSpec("l1_over_margin", r"$\|A\|_1/\gamma$", _NAT, "sum of absolute weights / gamma"),
     MeasureSpec(
         "inv_margin_adv",
         r"$1/\gamma_\epsilon$",
@@ -104,7 +107,7 @@ MEASURES: tuple[MeasureSpec, ...] = (
         "product of spectral norms / gamma_eps",
     ),
     MeasureSpec(
-        "l1_path_over_margin_adv", r"$\ell_1$ path norm$/\gamma_\epsilon$", _ADV, "l1 path norm / gamma_eps"
+        "l1_over_margin_adv", r"$\|A\|_1/\gamma_\epsilon$", _ADV, "sum of absolute weights / gamma_eps"
     ),
     MeasureSpec(
         "spectral_bound",
@@ -189,56 +192,6 @@ class RankCorrelation:
     n_undefined: int
 
 
-def path_norm(net: Any, *, p: float = 1.0) -> float:
-    r"""The :math:`\ell_p` path norm of a ReLU network (:math:`p \in \{1, 2\}`).
-
-    .. math::
-        \phi_p(f) = \Big(\sum_{\text{paths } \pi} \prod_{e \in \pi} |w_e|^p\Big)^{1/p}
-        = \big\| f_{|W|^p}(\mathbf 1) \big\|_1^{1/p},
-
-    where :math:`f_{|W|^p}` is the network with every weight replaced by :math:`|w|^p` and the biases
-    removed, evaluated at the all-ones input: with non-negative weights and input every ReLU is the
-    identity, so each output sums the products along the paths that reach it. A max-pooling layer
-    keeps the largest of its inputs, so for a network with max-pooling this is the path norm of the
-    paths it selects at that input (Jiang et al. evaluate their networks the same way). For a linear
-    model it is :math:`\|W\|_1` (:math:`p = 1`) or :math:`\|W\|_F` (:math:`p = 2`).
-
-    Parameters
-    ----------
-    net : radbound.networks.Network
-    p : {1, 2}
-
-    Returns
-    -------
-    float
-
-    References
-    ----------
-    Neyshabur, Tomioka & Srebro (2015), "Norm-based capacity control in neural networks", COLT
-    (path norms); Jiang, Neyshabur, Mobahi, Krishnan & Bengio (2020), "Fantastic generalization
-    measures and where to find them", ICLR (the path norm by one forward pass).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from radbound.networks import Network
-    >>> net = Network.from_arrays([np.array([[1.0, -2.0], [3.0, 0.5]]), np.array([[1.0, -1.0]])])
-    >>> bool(np.isclose(path_norm(net), 1 * 3 + 1 * 3.5))   # paths through unit 1 and unit 2
-    True
-    """
-    from radbound.networks import Network
-
-    if p not in (1, 2):
-        raise ValueError(f"p must be 1 or 2, got {p!r}")
-    layers = [
-        dataclasses.replace(layer, weight=np.abs(layer.weight) ** p, bias=None) if layer.has_weight else layer
-        for layer in net.layers
-    ]
-    ones = np.ones((1, *net.input_shape))
-    total = float(Network(tuple(layers), net.input_shape).forward(ones).sum())
-    return total ** (1.0 / p)
-
-
 def margin_level(margins: Any, *, quantile: float = 0.1) -> float:
     r"""The margin scale :math:`\gamma`: the ``quantile`` of the POSITIVE training margins (NaN if none).
 
@@ -312,7 +265,7 @@ def network_measures(
     >>> bool(m["m_l1"] == 3.0 and np.isclose(m["m_spec_over_margin"], 2.0 / np.quantile([2.0, 1.0], 0.1)))
     True
     """
-    from radbound.networks import network_bounds
+    from radbound.networks import MaxPool2d, network_bounds, path_norm
 
     X = np.asarray(X, dtype=np.float64)
     gamma, gamma_adv = margin_level(margins), margin_level(margins_adv)
@@ -322,21 +275,21 @@ def network_measures(
     spec = float(np.prod(norms.spectral))
     fro = float(np.prod(norms.frobenius))
     l1 = float(sum(np.abs(layer.weight).sum() for _, layer in net.weighted_layers))
-    l1_path = path_norm(net, p=1)
+    pooled = any(isinstance(layer, MaxPool2d) for layer in net.layers)  # no path decomposition
     values = {
         "l1": l1,
         "log_prod_fro": float(np.sum(np.log(norms.frobenius))),
         "log_prod_spec": float(np.sum(np.log(norms.spectral))),
         "l21_dist": float(np.sum(norms.l21)),
-        "l1_path": l1_path,
-        "l2_path": path_norm(net, p=2),
+        "l1_path": math.nan if pooled else path_norm(net, p=1),
+        "l2_path": math.nan if pooled else path_norm(net, p=2),
         "inv_margin": _over(1.0, gamma),
         "spec_over_margin": _over(spec, gamma),
         "fro_over_margin": _over(fro, gamma),
-        "l1_path_over_margin": _over(l1_path, gamma),
+        "l1_over_margin": _over(l1, gamma),
         "inv_margin_adv": _over(1.0, gamma_adv),
         "spec_over_margin_adv": _over(spec, gamma_adv),
-        "l1_path_over_margin_adv": _over(l1_path, gamma_adv),
+        "l1_over_margin_adv": _over(l1, gamma_adv),
     }
     for name in ("spectral", "golowich", "neyshabur"):
         value = getattr(bounds, name).value
