@@ -44,9 +44,12 @@ from radbound.study import Study, claim
 SIDES = (14, 28, 56)
 METHODS = ("block", "bilinear", "lanczos")
 METHOD_TITLES = {
-    "block": "paper's rescaling: 2x2 block l2 norms (d = 196), 2x2 block copies (d = 3136)",
-    "bilinear": "bilinear interpolation, l2 norm kept",
-    "lanczos": "Lanczos-3 interpolation, l2 norm kept",
+    "block": (
+        r"paper's rescaling: $2\times2$ block $\ell_2$ norms ($d = 196$), "
+        r"$2\times2$ block copies ($d = 3136$)"
+    ),
+    "bilinear": r"bilinear interpolation, $\ell_2$ norm kept",
+    "lanczos": r"Lanczos-3 interpolation, $\ell_2$ norm kept",
 }
 
 
@@ -137,19 +140,21 @@ def _with_shared_784(rows: list[dict], cfg: LinearDimensionConfig) -> list[dict]
 
 def plot(rows: list[dict], cfg: LinearDimensionConfig):
     protocol = (
-        f"SGD on batches replaced by their l_inf worst case under the paper's target rule ({cfg.n_steps:,} "
-        f"steps, lr {cfg.lr}, batch {cfg.batch_size}, {cfg.dtype})"
+        r"SGD on batches replaced by their $\ell_\infty$ worst case under the paper's target rule "
+        f"({cfg.n_steps:,} steps, learning rate {cfg.lr}, batch {cfg.batch_size}, {cfg.dtype})"
         if cfg.solver == "sgd-attack"
-        else f"exact convex fit (solver '{cfg.solver}', loss '{cfg.loss}')"
+        else f"an exact convex fit (solver '{cfg.solver}', loss '{cfg.loss}')"
     )
     reps = f"{cfg.n_reps} repetition{'s' if cfg.n_reps > 1 else ''}"
     text = (
-        "Softmax linear classifier on MNIST rescaled to 14x14, 28x28, 56x56 (the l2 norm of each image "
-        f"kept, so only d changes), trained against l_inf attacks of radius eps (lam = {cfg.lam:g}) by "
-        f"{protocol}; robust accuracies under the exact l_inf attack (dashed: under the training rule's "
-        f"attack), no clipping. Mean ± s.e. over {reps} of n = {cfg.n_train:,} training images. "
-        f"Data: {rows[0]['data']}; training sets drawn from the pool per repetition (seed {cfg.seed}), "
-        "the same images for every d; the paper used the full MNIST."
+        r"Softmax linear classifier on MNIST rescaled to $14\times14$, $28\times28$, $56\times56$ (the "
+        r"$\ell_2$ norm of each image kept, so only $d$ changes), trained against $\ell_\infty$ attacks of "
+        rf"radius $\epsilon$ ($\lambda = {cfg.lam:g}$) by {protocol}; robust accuracies under the exact "
+        r"$\ell_\infty$ attack (dashed: under the training rule's attack), no clipping. Mean $\pm$ s.e. "
+        f"over {reps} of n = {cfg.n_train:,} training images. Data: {rows[0]['data']}; training sets "
+        f"drawn from the pool per repetition (seed {cfg.seed}), the same images for every $d$. Differs "
+        "from the paper: its data (1,000 of the 55,000 MNIST training images, 10,000 test images), and "
+        "the interpolated second row, which the paper does not have."
     )
     pairs = [(e, 2 * e) for e in cfg.eps if 2 * e in cfg.eps]
     if "block" in cfg.methods and 56 in cfg.side and 28 in cfg.side and pairs:
@@ -157,13 +162,13 @@ def plot(rows: list[dict], cfg: LinearDimensionConfig):
             abs(gap_at(rows, method="block", side=56, eps=e) - gap_at(rows, method="block", side=28, eps=e2))
             for e, e2 in pairs
         )
+        listed = ", ".join(f"{e:g}" for e, _ in pairs)
         text += (
-            "\nPaper's block rescaling: a model trained from zero on the block-copied 56x56 images stays "
-            "block-constant and is the 28x28 model trained at twice the radius, so its d = 3136 curve is "
-            "the d = 784 curve at 2 eps (largest difference of the mean gaps over eps in "
-            f"{{{', '.join(f'{e:g}' for e, _ in pairs)}}}: {diff:.1e}, float32 rounding; crosses: d = 784 "
-            "at 2 eps); 'the gap grows with d' is there "
-            "the same statement as 'the gap grows with eps'."
+            "\nPaper's block rescaling: a model trained from zero on the block-copied $56\\times56$ images "
+            r"stays block-constant and is the $28\times28$ model trained at twice the radius, so its "
+            r"$d = 3136$ curve is the $d = 784$ curve at $2\epsilon$ (crosses; largest difference of the "
+            rf"mean gaps over $\epsilon \in \{{{listed}\}}$: {diff:.1e}, float32 rounding): 'the gap grows "
+            "with d' is there the same statement as 'the gap grows with the radius'."
         )
         others = [m for m in cfg.methods if m != "block"]
         if others:
@@ -174,7 +179,7 @@ def plot(rows: list[dict], cfg: LinearDimensionConfig):
     fig = plot_gap_panels(
         _with_shared_784(rows, cfg),
         group="d",
-        label=lambda d: f"d = {d}",
+        label=lambda d: f"$d = {d}$",
         title="Dimension and the adversarial generalisation gap (Yin, Ramchandran & Bartlett 2019)",
         caption_text=text,
         cmap="plasma",
@@ -184,11 +189,14 @@ def plot(rows: list[dict], cfg: LinearDimensionConfig):
         dashed_label="training rule's attack",
     )
     if cfg.methods[0] == "block" and 28 in cfg.side and pairs:
+        from radbound import plot as rplot
+
         ax = fig.axes[0]  # the gap panel of the block row
         xs = [e for e, _ in pairs]
         ys = [gap_at(rows, method="block", side=28, eps=e2) for _, e2 in pairs]
-        ax.plot(xs, ys, ls="none", marker="x", ms=7, color="0.35", label=r"d = 784 at $2\epsilon$")
-        ax.legend(loc="upper left")
+        ax.plot(xs, ys, ls="none", marker="x", ms=7, color="0.35", label=r"$d = 784$ at $2\epsilon$")
+        with rplot.style():
+            ax.legend(loc="upper left")
     return fig
 
 

@@ -114,18 +114,19 @@ def plot(rows: list[dict], cfg: LinearL1Config):
     rules = [r for r in cfg.rules if any(row["rule"] == r for row in rows)]
     if cfg.solver == "sgd-attack":
         protocol = (
-            f"SGD on batches replaced by their l_inf worst case under the training rule ({cfg.n_steps:,} "
-            f"steps, lr {cfg.lr}, batch {cfg.batch_size}, {cfg.dtype})"
+            r"SGD on batches replaced by their $\ell_\infty$ worst case under the training rule "
+            f"({cfg.n_steps:,} steps, learning rate {cfg.lr}, batch {cfg.batch_size}, {cfg.dtype})"
         )
     else:
-        protocol = f"exact convex fit (solver '{cfg.solver}', loss '{cfg.loss}')"
+        protocol = f"an exact convex fit (solver '{cfg.solver}', loss '{cfg.loss}')"
+    reps = f"{cfg.n_reps} repetition{'s' if cfg.n_reps > 1 else ''}"
     text = (
-        "Softmax linear classifier on MNIST (d = 784), trained against l_inf attacks of radius eps with "
-        f"penalty lam ||W||_1 by {protocol}; robust accuracies under the exact l_inf attack, no clipping. "
-        f"Mean ± s.e. over {cfg.n_reps} repetition{'s' if cfg.n_reps > 1 else ''} of n = {cfg.n_train:,} "
-        "training images. "
-        f"Data: {rows[0]['data']}; training sets drawn from the pool per repetition (seed {cfg.seed}); "
-        "the paper used the full MNIST (n = 1,000 of 55,000, 10,000 test images)."
+        r"Softmax linear classifier on MNIST ($d = 784$), trained against $\ell_\infty$ attacks of radius "
+        rf"$\epsilon$ with penalty $\lambda\,\|W\|_1$ by {protocol}; robust accuracies under the exact "
+        rf"$\ell_\infty$ attack, no clipping. Mean $\pm$ s.e. over {reps} of $n = {cfg.n_train:,}$ "
+        f"training images. Data: {rows[0]['data']}; training sets drawn from the pool per repetition "
+        f"(seed {cfg.seed}). Differs from the paper: its data (1,000 of the 55,000 MNIST training "
+        "images, 10,000 test images), and the second training attack, which the paper does not have."
     )
     lam0, hi = min(cfg.lam), max(cfg.eps)
     if "paper" in rules and hi > 0:
@@ -135,27 +136,30 @@ def plot(rows: list[dict], cfg: LinearL1Config):
         peak = max(gaps, key=gaps.get)
         text += (
             "\nThe paper's rule leaves the bias out of the choice of the target class, so its attack is "
-            f"not the worst case: at eps = {hi:g} without penalty the model fits {own:.3f} of its "
+            rf"not the worst case: at $\epsilon = {hi:g}$ without penalty the model fits {own:.3f} of its "
             f"training set under that attack (dashed) and {exact:.3f} under the exact attack."
         )
         if peak < hi:
             text += (
-                f" Its unregularised gap peaks at eps = {peak:g} ({gaps[peak]:.3f}) and falls to "
-                f"{gaps[hi]:.3f} at eps = {hi:g} because the model is not robust on its own training "
-                "set under the exact attack, not because it cannot fit it."
+                rf" Its unregularised gap peaks at $\epsilon = {peak:g}$ ({gaps[peak]:.3f}) and falls to "
+                rf"{gaps[hi]:.3f} at $\epsilon = {hi:g}$ because the model is not robust on its own "
+                "training set under the exact attack, not because it cannot fit it."
             )
         if "exact" in rules:
             fit = _mean(rows, "adv_train_acc", rule="exact", lam=lam0, eps=hi)
             gap_e = _mean(rows, "gap", rule="exact", lam=lam0, eps=hi)
             text += (
-                f" Trained against the exact worst case, the model fits {fit:.3f} at eps = {hi:g} "
+                rf" Trained against the exact worst case, the model fits {fit:.3f} at $\epsilon = {hi:g}$ "
                 f"(gap {gap_e:.3f})."
             )
     return plot_gap_panels(
         rows,
         group="lam",
         label=lambda lam: rf"$\lambda$ = {lam:g}",
-        title="l1 regularisation vs the adversarial generalisation gap (Yin, Ramchandran & Bartlett 2019)",
+        title=(
+            r"$\ell_1$ regularisation vs the adversarial generalisation gap "
+            "(Yin, Ramchandran & Bartlett 2019)"
+        ),
         caption_text=text,
         cmap="viridis",
         panel_rows="rule" if len(rules) > 1 or cfg.solver == "sgd-attack" else None,

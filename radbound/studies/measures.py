@@ -177,18 +177,19 @@ def _caption(rows: list[dict], cfg: MeasuresConfig) -> str:
     text = (
         "Kendall's rank correlation between each measure (computed from the trained model and its "
         "training set only) and the measured adversarial gap, over the models of each figure read from "
-        f"{cfg.folder}/. "
-        "Black squares: over all models; circles: granulated, only one hyper-parameter varies (the others "
-        "and the training sample fixed; mean over the groups); red diamonds: their mean (Jiang et al. 2020). "
-        "gamma: 10th percentile of the positive natural training margins, gamma_eps: of the margins under "
-        "the attack (exact for linear models, PGD for the CNN)."
+        rf"{cfg.folder}/. Black squares: $\tau$ over all models; circles: $\psi_i$, only hyper-parameter "
+        r"$i$ varies (the others and the training sample fixed; mean over the groups); red diamonds: "
+        r"$\Psi$, the mean of the $\psi_i$ (Jiang et al. 2020). $\gamma$: the 10th percentile of the "
+        r"positive natural training margins; $\gamma_\epsilon$: of the margins under the attack (exact "
+        "for linear models, PGD for the CNN). Path norms are not defined for the max-pooling CNN; the "
+        "PAC-Bayes and adversarial-bound measures are computed for linear models only."
     )
     for source in sorted({r["source"] for r in rows}, key=list(HYPER).index):
         m_all, t_all = _best(rows, source, "all")
         m_psi, t_psi = _best(rows, source, "mean")
         text += (
-            f"\n{SOURCE_TITLES[source]}: best overall {m_all} (tau {t_all:.2f}); "
-            f"best Psi {m_psi} ({t_psi:.2f})."
+            f"\n{SOURCE_TITLES[source]}: best overall {m_all} ($\\tau$ = {t_all:.2f}); "
+            f"best $\\Psi$: {m_psi} ({t_psi:.2f})."
         )
     return text
 

@@ -158,7 +158,7 @@ MEDIUM = NetworkL1Config(
     n_eval=1000,
     n_eval_train=1000,
     n_bound=1000,
-    n_certify=500,
+    n_certify=300,
     n_steps=1000,
     lr=1e-3,
     pgd_steps=5,
@@ -410,7 +410,7 @@ def plot(rows: list[dict], cfg: NetworkL1Config):
         for ax in axes:
             ax.set_xlabel(xlabel)
         title = (
-            "l1 regularisation and the adversarial generalisation gap of a CNN "
+            r"$\ell_1$ regularisation and the adversarial generalisation gap of a CNN "
             "(Yin, Ramchandran & Bartlett 2019)"
         )
         fig.suptitle(("SMOKE TEST, NOT A RESULT: " if cfg.smoke_test else "") + title, fontsize=10)
@@ -435,14 +435,17 @@ def plot(rows: list[dict], cfg: NetworkL1Config):
 def _caption(rows: list[dict], cfg: NetworkL1Config) -> str:
     c1, c2 = cfg.channels
     reps = f"{cfg.n_reps} repetition{'s' if cfg.n_reps > 1 else ''}"
-    penalty = "all weights" if cfg.penalty == "all" else "first kernel"
+    penalty = r"$\lambda \sum_h \|A_h\|_1$" + (
+        " (all weights)" if cfg.penalty == "all" else " (first kernel)"
+    )
     text = (
         f"CNN conv5x5/{c1}-ReLU-maxpool2-conv5x5/{c2}-ReLU-maxpool2-FC{cfg.hidden}-ReLU-FC10 on MNIST, "
-        f"trained with PGD l_inf adversarial training (PGD-{cfg.pgd_steps}, step {cfg.pgd_rel_step:g} eps, "
-        f"random start) and penalty lam * sum_h ||A_h||_1 ({penalty}); Adam {cfg.lr:g}, batch "
+        rf"trained with PGD $\ell_\infty$ adversarial training (PGD-{cfg.pgd_steps}, step "
+        rf"${cfg.pgd_rel_step:g}\epsilon$, random start) and penalty {penalty}; Adam {cfg.lr:g}, batch "
         f"{cfg.batch_size}, {cfg.n_steps:,} steps, n = {cfg.n_train:,}. Robust accuracies under a STRONGER "
-        f"attack than training: PGD-{cfg.eval_pgd_steps} (step {cfg.eval_rel_step:g} eps) with "
-        f"{cfg.eval_restarts} random starts, the lowest margin kept, no clipping; mean ± s.e. over {reps}; "
+        rf"attack than training: PGD-{cfg.eval_pgd_steps} (step ${cfg.eval_rel_step:g}\epsilon$) with "
+        f"{cfg.eval_restarts} random starts, the lowest margin kept, no clipping; mean $\\pm$ s.e. over "
+        f"{reps}; "
         f"{cfg.n_eval_train:,} training and {min(cfg.n_eval, cfg.test_size):,} test images. "
         f"Data: {rows[0]['data']}."
     )
@@ -454,7 +457,7 @@ def _caption(rows: list[dict], cfg: NetworkL1Config) -> str:
         )
         text += (
             f"\nThe evaluation attack breaks up to {drop:.3f} more of the training set than the training "
-            "attack (mean over lam and repetitions, per eps)."
+            r"attack (mean over $\lambda$ and repetitions, per $\epsilon$)."
         )
         if cfg.certify:
             methods = ", ".join(m.upper() for m in cfg.certify)
@@ -464,25 +467,24 @@ def _caption(rows: list[dict], cfg: NetworkL1Config) -> str:
             text += (
                 f" Bottom: certified robust accuracy on the first {cfg.n_certify:,} images "
                 f"(radbound.certify: {methods}; a certificate is a lower bound, PGD an upper estimate, of "
-                f"the true robust accuracy); at eps = {e1:g} (test, mean over lam): PGD {pgd:.3f}, "
-                + ", ".join(parts)
-                + "."
+                rf"the true robust accuracy); at $\epsilon = {e1:g}$ (test, mean over $\lambda$): "
+                f"PGD {pgd:.3f}, " + ", ".join(parts) + "."
             )
         else:
             text += " No certificates were computed (certify = ())."
     text += (
-        " Right: the network bounds of radbound.networks on the Rademacher complexity of the NATURAL "
-        "ramp loss at margin gamma = the 10th percentile of the positive training margins (on "
+        r" Right: the network bounds of radbound.networks on the Rademacher complexity of the NATURAL "
+        r"ramp loss at margin $\gamma$ = the 10th percentile of the positive training margins (on "
         f"{cfg.n_bound:,} training images; (2,1) norms relative to the initial weights), at the trained "
         "network's norms; the paper's adversarial lower bound is not drawn: its theorem covers fully "
         "connected ReLU networks with a scalar output, not this 10-class CNN."
     )
     if not cfg.smoke_test and (cfg.channels, cfg.hidden) != (FULL.channels, FULL.hidden):
         text += (
-            f"\nDifferences from the paper: {c1}/{c2} channels and {cfg.hidden} hidden units (paper "
+            f"\nDiffers from the paper: {c1}/{c2} channels and {cfg.hidden} hidden units (paper "
             f"32/64, 1024); n = {cfg.n_train:,} of the bundled digits (paper 55,000 of the full MNIST); "
             f"{cfg.n_steps:,} Adam steps of {cfg.lr:g} (paper 100,000 of 1e-4); PGD-{cfg.pgd_steps} "
-            "training (paper PGD-40); an eps grid (paper: 0.05)."
+            r"training (paper PGD-40); a grid of $\epsilon$ (paper: 0.05)."
         )
     return text
 
