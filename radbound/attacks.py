@@ -183,6 +183,7 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
     if not bool((W == W).all()) or not bool(nx.abs(W).max() < math.inf):
         raise ValueError("W must contain only finite values (found NaN or inf)")
     binary = W.ndim == 1
+    yv: Any  # float +-1 (binary) or int labels; numpy or torch
     if binary:
         if b is None:
             b = 0.0
@@ -505,7 +506,7 @@ def _clipped_linf(P: _Problem, Z: Any, eps: float, box: tuple[float, float], rul
     M = Z[rows, P.y][:, None] - Z
     y_np = P.y.detach().cpu().numpy() if P.torch else P.y
     for c in np.unique(y_np):
-        idx = np.flatnonzero(y_np == c)
+        idx: Any = np.flatnonzero(y_np == c)
         if P.torch:
             import torch
 
