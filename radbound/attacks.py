@@ -937,7 +937,9 @@ def _pgd_loop(
 ) -> WorstCase:
     n = X0.shape[0]
     all_idx = nx.arange(n)
-    best_X, best_m, best_k = nx.copy(X0), None, None
+    best_X: Any = nx.copy(X0)
+    best_m: Any = None  # set at the first iterate
+    best_k: Any = None
 
     def clamp(Z: Any) -> Any:
         return Z if box is None else nx.clip(Z, box[0], box[1])

@@ -133,7 +133,7 @@ def plot(rows: list[dict], cfg: LinearL1Config):
         exact = _mean(rows, "adv_train_acc", rule="paper", lam=lam0, eps=hi)
         own = _mean(rows, "adv_train_acc_rule", rule="paper", lam=lam0, eps=hi)
         gaps = {e: gap_at(rows, rule="paper", lam=lam0, eps=e) for e in sorted(cfg.eps)}
-        peak = max(gaps, key=gaps.get)
+        peak = max(gaps, key=lambda e: gaps[e])
         text += (
             "\nThe paper's rule leaves the bias out of the choice of the target class, so its attack is "
             rf"not the worst case: at $\epsilon = {hi:g}$ without penalty the model fits {own:.3f} of its "
