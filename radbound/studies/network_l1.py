@@ -151,7 +151,7 @@ QUICK = NetworkL1Config(
     smoke_test=True,
 )
 MEDIUM = NetworkL1Config(
-    lam=(0.0, 1e-4, 3e-4),
+    lam=(0.0, 1e-4, 2e-4),
     eps=(0.0, 0.05, 0.1, 0.15),
     n_reps=3,
     n_train=1000,
