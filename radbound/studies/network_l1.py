@@ -475,9 +475,11 @@ def _caption(rows: list[dict], cfg: NetworkL1Config) -> str:
     text += (
         r" Right: the network bounds of radbound.networks on the Rademacher complexity of the NATURAL "
         r"ramp loss at margin $\gamma$ = the 10th percentile of the positive training margins (on "
-        f"{cfg.n_bound:,} training images; (2,1) norms relative to the initial weights), at the trained "
-        "network's norms; the paper's adversarial lower bound is not drawn: its theorem covers fully "
-        "connected ReLU networks with a scalar output, not this 10-class CNN."
+        f"{cfg.n_bound:,} training images; (2,1) norms relative to the initial weights), post-hoc: at the "
+        r"trained network's norms rounded up and $\gamma$ rounded down to geometric grids (radbound.bounds, "
+        "posthoc=True; the union-bound price enters the generalisation bound, not the complexity drawn). "
+        "The paper's adversarial lower bound is not drawn: its theorem covers fully connected ReLU "
+        "networks with a scalar output, not this 10-class CNN."
     )
     if not cfg.smoke_test and (cfg.channels, cfg.hidden) != (FULL.channels, FULL.hidden):
         text += (

@@ -232,7 +232,8 @@ def network_measures(
 
     :math:`\gamma` and :math:`\gamma_\epsilon` are :func:`margin_level` of ``margins`` (natural
     training margins) and ``margins_adv`` (at the attack of radius ``eps``); the bounds of
-    :func:`radbound.networks.network_bounds` are evaluated at margin :math:`\gamma` on the first
+    :func:`radbound.networks.network_bounds` (post-hoc form: norms and margin on geometric grids) are
+    evaluated at margin :math:`\gamma` on the first
     ``n_bound`` rows of ``X`` (all by default). Measures that need a margin are NaN when there is
     no positive margin. Linear-model-only measures (``adv_bound_*``) are not included.
 
