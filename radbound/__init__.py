@@ -17,7 +17,8 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
     Complexities of linear classes.
 
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
-``train``, ``networks``, ``data``, ``plot``, ``study``, ``pacbayes`` (PAC-Bayes risk certificates).
+``train``, ``networks``, ``certify`` (certified robustness), ``data``, ``plot``, ``study``,
+``pacbayes`` (PAC-Bayes risk certificates).
 
 Every attack lives in ``radbound.attacks``: the exact attacks on linear models and the one PGD
 (:func:`radbound.attacks.pgd`) for linear models and torch networks alike (torch is imported only
@@ -67,6 +68,7 @@ _SUBMODULES = (
     "attacks",
     "train",
     "networks",
+    "certify",
     "data",
     "plot",
     "study",
