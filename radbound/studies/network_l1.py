@@ -145,7 +145,6 @@ QUICK = NetworkL1Config(
     eval_restarts=2,
     channels=(4, 8),
     hidden=32,
-    certify=(),
     device="cpu",
     torch_threads=1,
     smoke_test=True,
