@@ -291,3 +291,12 @@ def test_api_tables_are_current():
         if api.render(DOCS / page, modules) != (DOCS / page).read_text(encoding="utf-8")
     ]
     assert stale == [], f"run `python docs/_api.py`: stale API tables in {stale}"
+
+
+def test_network_training_without_torch_says_how_to_install(monkeypatch):
+    """Without torch, radbound.train.network names the CPU and the GPU way to install it."""
+    import radbound.train.network as network
+
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)  # `import torch` now fails
+    with pytest.raises(ModuleNotFoundError, match=r"download\.pytorch\.org/whl/cpu.*make setup TORCH=cpu"):
+        network.paper_network()
