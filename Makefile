@@ -16,7 +16,7 @@ endif
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: setup demo test test-min lint format benchmarks figures notebooks clean
+.PHONY: setup demo test test-min docs lint format benchmarks figures notebooks clean
 
 setup: $(VENV)/.installed
 
@@ -54,13 +54,24 @@ test-min:
 	$(MIN_VENV)/bin/python -m pip list --format=freeze | grep -i -E "^($$(cut -d= -f1 $(MIN_VENV)/constraints.txt | paste -sd'|'))=="
 	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider
 
+# The documentation site, built offline into docs/_build/html with warnings as errors. Notebooks are
+# rendered with their stored outputs (never executed here); the API pages are generated from the docstrings.
+docs: setup $(VENV)/.docs-installed
+	rm -rf docs/generated
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html"
+
+$(VENV)/.docs-installed: pyproject.toml
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+
 lint: setup
-	$(BIN)/ruff check radbound studies tests benchmarks notebooks tools
-	$(BIN)/ruff format --check radbound studies tests benchmarks notebooks tools
+	$(BIN)/ruff check radbound studies tests benchmarks notebooks tools docs/conf.py
+	$(BIN)/ruff format --check radbound studies tests benchmarks notebooks tools docs/conf.py
 
 format: setup
-	$(BIN)/ruff format radbound studies tests benchmarks notebooks tools
-	$(BIN)/ruff check --fix radbound studies tests benchmarks notebooks tools
+	$(BIN)/ruff format radbound studies tests benchmarks notebooks tools docs/conf.py
+	$(BIN)/ruff check --fix radbound studies tests benchmarks notebooks tools docs/conf.py
 
 benchmarks: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
@@ -80,4 +91,4 @@ figures: setup
 	$(BIN)/radbound study all --jobs 2 --out figures
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .pytest_cache docs/_build docs/generated docs/notebooks

@@ -78,7 +78,7 @@ model = fit_linear(
     train0.X, train0.y, eps=0.0, lam=0.0, loss="softmax", solver="sgd-attack", n_steps=n_steps, seed=0
 )
 W, b = model.W, model.b
-print(model)
+print(f"softmax model W {W.shape}, solver {model.solver}, training objective {model.objective:.4f}")
 print(f"clean test accuracy: {np.mean(model.predict(test.X) == test.y):.3f}")
 
 Xa, ya = test.X[: 1000 * SCALE], test.y[: 1000 * SCALE]  # attacked images (PGD is the slow part)

@@ -425,7 +425,7 @@ def network_bounds(
     Parameters
     ----------
     net : Network
-    X : array, shape (n, d) or (n, *input_shape)
+    X : array, shape ``(n, d)`` or ``(n, *input_shape)``
     eps : float
         :math:`\ell_\infty` attack radius of the adversarial lower bound.
     margin : float

@@ -197,7 +197,7 @@ def duality_gap(
     r"""A duality gap of the l_inf adversarial training problem at ``(W, b)`` (see module docstring).
 
     Returns a dict with ``primal`` (F(W, b)), ``dual`` (a dual objective value D <= F*),
-    ``duality_gap`` (F - D >= F(W, b) - F*), ``rel_gap`` (gap / max(1, |F|)), ``theta`` (the
+    ``duality_gap`` (F - D >= F(W, b) - F*), ``rel_gap`` (``gap / max(1, |F|)``), ``theta`` (the
     feasibility scaling) and ``bias_residual`` (the class-balance residual left by the LP, ~1e-12).
     ``dual`` optionally gives the dual point (binary: (n,) in [0, 1]; multi-class: (n, K)).
 
