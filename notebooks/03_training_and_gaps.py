@@ -38,7 +38,7 @@ import numpy as np
 
 from radbound.attacks import adversarial_margins, linear_robust_accuracy, linear_worst_case, pgd_linear
 from radbound.data import load_mnist, rescale_images
-from radbound.train import fit_linear
+from radbound.train import fit_sgd_attack
 
 mnist = load_mnist()  # the 10,000 digits bundled with radbound (no download)
 pool, test = mnist.split(2000, seed=0)  # 2,000 test images, the rest to draw training sets from
@@ -74,9 +74,7 @@ def train_set(rep):
 
 # %%
 train0 = train_set(0)
-model = fit_linear(
-    train0.X, train0.y, eps=0.0, lam=0.0, loss="softmax", solver="sgd-attack", n_steps=n_steps, seed=0
-)
+model = fit_sgd_attack(train0.X, train0.y, eps=0.0, lam=0.0, n_steps=n_steps, seed=0)
 W, b = model.W, model.b
 print(f"softmax model W {W.shape}, solver {model.solver}, training objective {model.objective:.4f}")
 print(f"clean test accuracy: {np.mean(model.predict(test.X) == test.y):.3f}")
@@ -141,9 +139,9 @@ print(
 # %% [markdown]
 # ## 2. Adversarial training with an $\ell_1$ penalty
 #
-# `fit_linear(X, y, eps=..., lam=..., loss="softmax", solver="sgd-attack")` follows the paper's
-# protocol: plain SGD (learning rate 0.5, batches of 100) where each batch is replaced by its exact
-# worst case before the gradient step, on the loss
+# `fit_sgd_attack(X, y, eps=..., lam=...)` follows the paper's protocol: plain SGD (learning rate
+# 0.5, batches of 100) where each batch is replaced by its exact worst case before the gradient
+# step, on the loss
 #
 # $$
 # \frac1n\sum_i \ell\big(f(x_i^{\text{adv}}), y_i\big) + \lambda \sum_{k,j} |W_{kj}| .
@@ -151,8 +149,9 @@ print(
 #
 # Notebook 02 showed that the adversarial complexity of an $\ell_1$-constrained class has no
 # $\sqrt d$ term, so the theory predicts: **the gap grows with $\epsilon$, and for $\epsilon > 0$ the
-# $\ell_1$ penalty shrinks it**. (`solver="fast"` or `"cvxpy"` would solve the same convex
-# problem to optimality, with a duality-gap certificate; SGD is the paper's choice.)
+# $\ell_1$ penalty shrinks it**. (`fit_linear` would solve the convex version of this problem to
+# optimality, with a duality-gap certificate: its softmax loss bounds the cross-entropy of every
+# target class at once, while the paper's SGD attacks one target per sample; SGD is the paper's choice.)
 
 # %%
 eps_list = [0.0, 0.01, 0.02, 0.03]
@@ -163,9 +162,7 @@ for rep in range(reps):
     tr = train_set(rep)
     for lam in lam_list:
         for eps in eps_list:
-            m = fit_linear(
-                tr.X, tr.y, eps=eps, lam=lam, loss="softmax", solver="sgd-attack", n_steps=n_steps, seed=rep
-            )
+            m = fit_sgd_attack(tr.X, tr.y, eps=eps, lam=lam, n_steps=n_steps, seed=rep)
             acc_tr = linear_robust_accuracy(m.W, m.b, tr.X, tr.y, eps=eps)
             acc_te = linear_robust_accuracy(m.W, m.b, test.X, test.y, eps=eps)
             rows.append(
@@ -241,9 +238,7 @@ for rep in range(reps):
     for side in (14, 56):
         Xtr, Xte = rescale_images(tr.X, side), rescale_images(test.X, side)
         for eps in eps_dim:
-            m = fit_linear(
-                Xtr, tr.y, eps=eps, lam=0.0, loss="softmax", solver="sgd-attack", n_steps=n_steps, seed=rep
-            )
+            m = fit_sgd_attack(Xtr, tr.y, eps=eps, lam=0.0, n_steps=n_steps, seed=rep)
             gap = linear_robust_accuracy(m.W, m.b, Xtr, tr.y, eps=eps) - linear_robust_accuracy(
                 m.W, m.b, Xte, test.y, eps=eps
             )

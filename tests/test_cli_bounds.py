@@ -43,7 +43,22 @@ def _json(capsys, argv):
 
 def test_complexity_binary_json_matches_the_library(sample, capsys):
     path, X, y = sample
-    out = _json(capsys, ["complexity", "--data", str(path), "--eps", "0.1", "--method", "exact", "--json"])
+    out = _json(
+        capsys,
+        [
+            "complexity",
+            "--data",
+            str(path),
+            "--classes",
+            "3",
+            "8",
+            "--eps",
+            "0.1",
+            "--method",
+            "exact",
+            "--json",
+        ],
+    )
     assert out["problem"] == "binary" and out["n"] == 12 and out["d"] == 3
     nat, adv = out["results"]
     yb = np.where(y == 3, 1.0, -1.0)
@@ -54,7 +69,8 @@ def test_complexity_binary_json_matches_the_library(sample, capsys):
 
 def test_complexity_monte_carlo_and_table(sample, capsys):
     path, _, _ = sample
-    argv = ["complexity", "--data", str(path), "--method", "monte-carlo", "--n-draws", "100", "--seed", "0"]
+    argv = ["complexity", "--data", str(path), "--classes", "3", "8", "--method", "monte-carlo"]
+    argv += ["--n-draws", "100", "--seed", "0"]
     out = _json(capsys, argv + ["--json"])
     assert out["results"][0]["stderr"] > 0 and out["results"][0]["interval"] is not None
     assert _main(argv) == 0
@@ -71,6 +87,9 @@ def test_bound_linear_adversarial_sandwich(sample, capsys):
             "linear-adversarial",
             "--data",
             str(path),
+            "--classes",
+            "3",
+            "8",
             "--eps",
             "0.2",
             "--form",
@@ -120,6 +139,28 @@ def test_bound_multiclass_and_generalization_with_a_model(tmp_path, capsys):
     assert g["name"] == "generalization-adversarial"
 
 
+def test_labels_in_pm_one_keep_their_sign(tmp_path, capsys):
+    """Regression: with labels already in {-1, +1} the CLI once sorted them and mapped -1 to +1,
+    flipping every label (ramp risk 0.997 instead of the library's 0.077 on the same model)."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 3))
+    w = np.array([1.0, -0.5, 0.25])
+    y = np.where(X @ w + 0.3 * rng.normal(size=40) >= 0, 1.0, -1.0)
+    data, model = tmp_path / "pm.npz", tmp_path / "w.npz"
+    np.savez(data, x=X, y=y)
+    np.savez(model, W=w)
+    radius = float(np.linalg.norm(w))
+    out = _json(
+        capsys,
+        ["bound", "generalization", "--data", str(data), "--model", str(model), "--margin", "1"]
+        + ["--radius", str(2 * radius), "--method", "exact", "--n", "12", "--json"],
+    )
+    idx = np.sort(np.random.default_rng(0).permutation(40)[:12])
+    risk = ramp_risk(w, None, X[idx], y[idx], margin=1.0)
+    assert math.isclose(out["results"][-1]["terms"]["empirical risk"], risk)
+    assert risk < 0.5  # the model fits its own labels: a flipped labelling would give > 0.5
+
+
 def test_empirical_ramp_risk_uses_the_exact_adversarial_margin():
     """Binary: margin y<w,x> - eps ||w||_1; ramp at gamma = 1."""
     w = np.array([1.0, -2.0])
@@ -130,8 +171,10 @@ def test_empirical_ramp_risk_uses_the_exact_adversarial_margin():
 
 def test_cli_errors_name_the_parameter(sample, capsys):
     path, _, _ = sample
-    assert _main(["bound", "multiclass-natural", "--data", str(path)]) == 2
+    assert _main(["bound", "multiclass-natural", "--data", str(path), "--classes", "3", "8"]) == 2
     assert "margin is required" in capsys.readouterr().err
+    assert _main(["complexity", "--data", str(path)]) == 2  # labels 3, 8: which one is +1?
+    assert "pass --classes POS NEG" in capsys.readouterr().err
     assert (
         _main(
             [
@@ -139,6 +182,9 @@ def test_cli_errors_name_the_parameter(sample, capsys):
                 "generalization",
                 "--data",
                 str(path),
+                "--classes",
+                "3",
+                "8",
                 "--margin",
                 "1",
                 "--empirical-risk",

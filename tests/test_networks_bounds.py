@@ -149,3 +149,34 @@ def test_bad_input():
         adversarial_lower_bound(None, X, eps=0.1)
     with pytest.raises(TypeError, match="net must be"):
         spectral_bound([A1, A2], X)
+
+
+def test_adversarial_lower_bound_refuses_architectures_outside_its_theorem():
+    """Regression: the bound's proof embeds every linear map with ||w||_2 <= r/2, which needs fully
+    connected ReLU layers, hidden widths >= 2 and one output. A Conv 1x1 -> ReLU -> MaxPool(28) ->
+    Dense(4 -> 1) class on 56x56 inputs has exact adversarial complexity about 0.49 (eps 0) where the
+    formula gave 0.90: such networks are refused, not bounded."""
+    from radbound.networks import MaxPool2d
+
+    cnn = Network(
+        (
+            Conv2d(RNG.normal(size=(1, 1, 1, 1))),
+            ReLU(),
+            MaxPool2d(28),
+            Flatten(),
+            Dense(RNG.normal(size=(1, 4))),
+        ),
+        (1, 56, 56),
+    )
+    Xc = RNG.uniform(size=(3, 56 * 56))
+    with pytest.raises(ValueError, match="fully connected ReLU networks only"):
+        adversarial_lower_bound(cnn, Xc, eps=0.3)
+    ten = Network.from_arrays([RNG.normal(size=(4, 3)), RNG.normal(size=(10, 4))])
+    with pytest.raises(ValueError, match="scalar-output"):
+        adversarial_lower_bound(ten, X, eps=0.1)
+    narrow = Network.from_arrays([RNG.normal(size=(1, 3)), RNG.normal(size=(1, 1))])
+    with pytest.raises(ValueError, match="hidden width >= 2"):
+        adversarial_lower_bound(narrow, X, eps=0.1)
+    # network_bounds leaves it out instead of failing
+    assert network_bounds(ten, X, eps=0.1).adversarial_lower is None
+    assert "adversarial_lower" not in network_bounds(ten, X, eps=0.1).as_dict()

@@ -56,8 +56,61 @@ def test_conv_spectral_norm_equals_unrolled(mode, stride, padding, method):
 def test_circular_same_size_is_exact_by_fft():
     conv = Conv2d(RNG.normal(size=(4, 3, 3, 3)), padding="same", padding_mode="circular")
     s = spectral_norm(conv, (3, 5, 7))
-    assert s.method == "fft" and s.lower == s.upper == s.value
+    assert s.method == "fft" and s.lower == s.value and s.value < s.upper <= s.value * (1 + 2e-12)
     assert s.value == pytest.approx(exact_norm(unrolled_matrix(conv, (3, 5, 7))), rel=1e-12)
+
+
+def test_circular_padding_larger_than_kernel_counts_repeated_rows():
+    """Regression: 1x1 kernel, circular padding 1 on a 3x3 image: the 5x5 output repeats input pixels
+    (rows of the operator repeat), so the norm is 2 (= sqrt(2 * 2), the largest repetition count per
+    axis), not the circular value 1; the certificate once returned upper = 1.997."""
+    conv = Conv2d(np.ones((1, 1, 1, 1)), padding=1, padding_mode="circular")
+    A = unrolled_matrix(conv, (1, 3, 3))
+    assert exact_norm(A) == pytest.approx(2.0, rel=1e-14)  # A^T A = diag(4, 2, 2, 2, 1, 1, 2, 1, 1)
+    for method in ("power", "lanczos", "auto"):
+        s = spectral_norm(conv, (1, 3, 3), method=method, tol=1e-12)
+        assert s.lower <= 2.0 <= s.upper and s.value == pytest.approx(2.0, rel=1e-9)
+
+
+def test_circular_uniform_repetition_is_exact_by_fft():
+    """Every residue hit twice per axis (1x1 kernel, padding 1 on 2x2): A^T A = 4 C^T C exactly."""
+    conv = Conv2d(RNG.normal(size=(2, 3, 1, 1)), padding=1, padding_mode="circular")
+    s = spectral_norm(conv, (3, 2, 2))
+    assert s.method == "fft"
+    assert s.value == pytest.approx(exact_norm(unrolled_matrix(conv, (3, 2, 2))), rel=1e-12)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    c_in=st.integers(1, 2),
+    c_out=st.integers(1, 3),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.one_of(st.sampled_from(["same", "valid"]), st.tuples(st.integers(0, 4), st.integers(0, 4))),
+    mode=st.sampled_from(["zeros", "circular"]),
+    method=st.sampled_from(["auto", "lanczos", "power"]),
+)
+def test_spectral_certificate_brackets_the_unrolled_norm(
+    c_in, c_out, kh, kw, h, w, stride, padding, mode, method
+):
+    """lower <= ||A||_sigma <= upper against an SVD of the unrolled matrix, for every padding mode,
+    stride and padding (including circular paddings larger than the kernel, whose outputs wrap onto
+    the same input pixels). Conv2d has no dilation, so there is none to vary."""
+    conv = Conv2d(RNG.normal(size=(c_out, c_in, kh, kw)), stride=stride, padding=padding, padding_mode=mode)
+    try:
+        conv.output_shape((c_in, h, w))
+    except ValueError:  # the kernel does not fit this input: nothing to check
+        return
+    exact = exact_norm(unrolled_matrix(conv, (c_in, h, w)))
+    s = spectral_norm(conv, (c_in, h, w), method=method, tol=1e-12, max_iter=50_000)
+    # lower = ||A v|| for a unit v: below the exact norm up to float64 rounding of one product
+    assert s.lower <= exact * (1 + 1e-12)
+    assert s.upper >= exact
+    if s.converged:
+        assert s.value == pytest.approx(exact, rel=1e-7)
 
 
 def test_kernel_larger_than_circular_input_wraps():

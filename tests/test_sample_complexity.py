@@ -59,3 +59,26 @@ def test_scaling_and_unreachable_targets():
         sample_complexity(b, -1.0)
     with pytest.raises(TypeError, match="bound must be a Bound"):
         sample_complexity(0.3, 0.1)
+
+
+def test_spectral_bound_last_crossing_not_the_log_dip():
+    """Regression: the spectral bound is 4 at n = 1 (log 1 = 0), rises, then decreases; below 10 for
+    good only near n = 900. The answer is the last crossing, checked by direct evaluation around it."""
+    from radbound.networks import Network, spectral_bound
+
+    b = spectral_bound(Network.from_arrays([np.eye(2), np.ones((1, 2))]), np.eye(2).repeat(10, 0))
+    assert b.value > 100
+    sc = sample_complexity(b, 10.0)
+    f = lambda n: float(sc.expression.subs(next(iter(sc.expression.free_symbols)), n))  # noqa: E731
+    assert 100 < sc.n_min < 10_000
+    assert f(sc.n_min) <= 10.0 < f(sc.n_min - 1)
+    # and it stays below beyond: a dense geometric check up to 1e12
+    assert all(f(n) <= 10.0 for n in np.geomspace(sc.n_min, 1e12, 200))
+
+
+def test_target_beyond_n_max_is_an_error():
+    b = generalization(0.0, 0.0, 100, delta=0.05)
+    with pytest.raises(ValueError, match="not reached for n <= n_max"):
+        sample_complexity(b, 1e-3, n_max=1e4)
+    with pytest.raises(ValueError, match="n_max must be >= 2"):
+        sample_complexity(b, 0.1, n_max=1.5)

@@ -195,11 +195,35 @@ def test_samplers():
         assert len(set(batch.tolist())) == 7 and batch.min() >= 0 and batch.max() < 10
 
 
-def test_progress_bar_runs(capsys):
+def test_progress_bar_reports_the_steps_and_changes_nothing(capsys):
+    """progress=True draws a tqdm bar (on stderr) that counts the steps, and the fit is bitwise the
+    one without a bar (the bar only wraps the step range)."""
     pytest.importorskip("tqdm")
     X, y = _data(n=60)
-    m = fit_sgd_attack(X, y, eps=0.01, n_steps=5, batch_size=10, seed=0, progress=True)
+    kw = dict(eps=0.01, lam=0.001, n_steps=5, batch_size=10, seed=0)
+    quiet = fit_sgd_attack(X, y, **kw)
+    capsys.readouterr()
+    m = fit_sgd_attack(X, y, progress=True, **kw)
+    err = capsys.readouterr().err
+    assert "sgd-attack eps=0.01 lam=0.001" in err and "5/5" in err
+    assert np.array_equal(m.W, quiet.W) and np.array_equal(m.b, quiet.b) and m.objective == quiet.objective
     assert m.diagnostics["steps"] == 5
+
+
+def test_models_record_classes_and_objective_kind():
+    """Labels that are not 0..K-1 give one row per label present; the model's objective is the
+    single-target one of its rule, reproduced by radbound.train.objective."""
+    from radbound.train import objective
+
+    X, y = _data(n=120, K=3)
+    labels = np.array([3, 5, 9])[y]
+    m = fit_sgd_attack(X, labels, eps=0.05, lam=0.001, n_steps=50, batch_size=20, seed=0)
+    ref = fit_sgd_attack(X, y, eps=0.05, lam=0.001, n_steps=50, batch_size=20, seed=0)
+    assert m.classes.tolist() == [3, 5, 9] and np.array_equal(m.W, ref.W)
+    assert set(m.predict(X).tolist()) <= {3, 5, 9}
+    assert m.objective_kind == "single-target-paper"
+    val = objective(X, y, m.W, m.b, eps=0.05, lam=0.001, loss="softmax", kind=m.objective_kind)
+    assert val == pytest.approx(m.objective, rel=1e-12)
 
 
 @pytest.mark.parametrize(

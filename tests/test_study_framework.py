@@ -152,8 +152,10 @@ def test_run_writes_rows_record_and_figure(toy, tmp_path):
     rec = json.loads(run.json.read_text())
     assert rec["study"] == "toy" and rec["status"] == "complete" and rec["cells_done"] == 3
     assert rec["config"] == {"n_cells": 3, "scale": 1.0, "seed": 0} and rec["seed"] == 0
-    assert rec["versions"]["numpy"] == np.__version__ and rec["versions"]["radbound"]
-    assert rec["wall_time_s"] > 0 and len(rec["sessions"]) == 1
+    assert len(rec["sessions"]) == 1 and rec["wall_time_s"] > 0
+    session = rec["sessions"][0]
+    assert session["versions"]["numpy"] == np.__version__ and session["versions"]["radbound"]
+    assert session["command"] and session["cells_computed"] == 3
     # the values are what compute_cell returns for the derived seed
     expected = 2 * 1.0 + float(np.random.default_rng(cell_seed(0, 2)).normal())
     assert run.rows[4]["value"] == expected
@@ -382,3 +384,105 @@ def test_all_skips_a_study_whose_config_cannot_run_here(sdir, tmp_path, capsys):
     assert (out / "toy.csv").exists() and not (out / "blocked.csv").exists()
     with pytest.raises(ValueError, match="needs the full MNIST files"):
         _cli(["study", "blocked", "--quick", "--studies-dir", str(sdir), "--out", str(out), "--no-progress"])
+
+
+# ---------------------------------------------------------------- command-line conventions
+def test_set_overrides_fields_of_the_config(sdir, tmp_path):
+    out = tmp_path / "o"
+    argv = ["study", "toy", "--studies-dir", str(sdir), "--out", str(out), "--no-progress"]
+    assert _cli([*argv, "--set", "scale=2.5", "--set", "n_cells=2"]) == 0
+    assert json.loads((out / "toy.json").read_text())["config"] == {"n_cells": 2, "scale": 2.5, "seed": 0}
+    with pytest.raises(ValueError, match=r"has no config field 'scal'.*did you mean 'scale'\?"):
+        _cli([*argv, "--set", "scal=2"])
+    with pytest.raises(ValueError, match="scale must be > 0"):
+        _cli([*argv, "--set", "scale=-1"])
+    with pytest.raises(ValueError, match="--set applies to one named study"):
+        _cli(["study", "all", "--studies-dir", str(sdir), "--out", str(out), "--set", "scale=2"])
+    with pytest.raises(SystemExit):
+        _cli([*argv, "--set", "scale"])
+
+
+def test_set_parses_tuples_numbers_and_strings():
+    from radbound.cli._study import parse_setting
+
+    assert parse_setting("[0, 0.01]", (0.0,)) == (0, 0.01)
+    assert parse_setting("0,0.01", (0.0,)) == (0, 0.01)
+    assert parse_setting("0.5", (0.0,)) == (0.5,)
+    assert parse_setting("fast", "sgd-attack") == "fast"
+    assert parse_setting("null", None) is None and parse_setting("true", False) is True
+
+
+def test_a_misspelt_study_name_gets_a_suggestion(sdir, tmp_path):
+    with pytest.raises(ValueError, match=r"got 'tyo'; did you mean 'toy'\?"):
+        _cli(["study", "tyo", "--studies-dir", str(sdir), "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match=r"got 'linear_ll'; did you mean 'linear_l1'\?"):
+        _cli(["study", "linear_ll", "--out", str(tmp_path)])
+
+
+def test_study_list_json(sdir, capsys):
+    assert _cli(["study", "list", "--json", "--studies-dir", str(sdir)]) == 0
+    (info,) = json.loads(capsys.readouterr().out)
+    assert info["name"] == "toy" and info["available"] and info["cells"] == {"quick": 3, "full": 6}
+    assert info["config"]["quick"] == {"n_cells": 3, "scale": 1.0, "seed": 0}
+    assert _cli(["study", "list", "--json"]) == 0
+    names = [s["name"] for s in json.loads(capsys.readouterr().out)]
+    assert {"linear_l1", "complexity_dimension"} <= set(names)
+
+
+def test_progress_bar_only_on_a_terminal(toy, tmp_path, capsys):
+    """The default (progress=None) draws a bar only when stderr is a terminal (not under capture)."""
+    run_study(toy, out=tmp_path / "a", plot=False)
+    assert "cell" not in capsys.readouterr().err
+    run_study(toy, out=tmp_path / "b", plot=False, progress=True)
+    assert "6/6" in capsys.readouterr().err
+
+
+def test_jobs_defaults_are_the_documented_ones():
+    from radbound.cli import build_parser
+    from radbound.cli._study import DEMO_JOBS
+
+    parser = build_parser()
+    assert parser.parse_args(["study", "x"]).jobs == 1
+    assert parser.parse_args(["demo"]).jobs == DEMO_JOBS == min(2, os.cpu_count() or 1)
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "studies.md").read_text()
+    assert "`--jobs N` (default 1" in docs and "`radbound demo` uses min(2, cores)" in docs
+
+
+def test_a_failed_claim_is_one_line_and_exit_1(sdir, tmp_path, capsys):
+    bad = TOY.replace('name="toy"', 'name="liar"').replace(
+        "def check(rows, cfg):\n    assert len(rows) == 2 * cfg.n_cells",
+        "def check(rows, cfg):\n    from radbound.study import claim\n    claim(False, 'too much')",
+    )
+    (sdir / "liar.py").write_text(bad)
+    argv = ["study", "liar", "--studies-dir", str(sdir), "--out", str(tmp_path), "--no-progress", "--check"]
+    assert _cli(argv) == 1
+    assert "figure claim failed: too much" in capsys.readouterr().err
+
+
+def test_named_presets_beside_quick_and_full(sdir, tmp_path, capsys):
+    """A study's ``presets`` are chosen by name (API and CLI), recorded in the JSON, and listed."""
+    (sdir / "mid.py").write_text(
+        TOY.replace('name="toy"', 'name="mid", presets={"medium": ToyConfig(n_cells=2, scale=3.0)}')
+    )
+    study = load_study("mid", sdir)
+    assert study.preset_names == ("quick", "medium", "full")
+    assert study.make_config(preset="medium") == study.presets["medium"]
+    assert study.preset_of(study.make_config(preset="medium", seed=4)) is None
+    with pytest.raises(
+        ValueError, match=r"preset must be one of \['quick', 'medium', 'full'\].*'meduim'.*'medium'"
+    ):
+        study.make_config(preset="meduim")
+    with pytest.raises(ValueError, match="presets must be named by identifiers other than"):
+        dataclasses.replace(study, presets={"quick": study.quick})
+    out = tmp_path / "o"
+    argv = ["study", "mid", "--studies-dir", str(sdir), "--out", str(out), "--no-progress"]
+    assert _cli([*argv, "--preset", "medium"]) == 0
+    rec = json.loads((out / "mid.json").read_text())
+    assert rec["preset"] == "medium" and rec["config"]["n_cells"] == 2 and rec["config"]["scale"] == 3.0
+    with pytest.raises(ValueError, match="--quick and --preset medium both given"):
+        _cli([*argv, "--preset", "medium", "--quick"])
+    assert _cli(["study", "list", "--studies-dir", str(sdir)]) == 0
+    assert "[presets: medium]" in capsys.readouterr().out
+    assert _cli(["study", "list", "--json", "--studies-dir", str(sdir)]) == 0
+    info = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert info["mid"]["presets"] == ["quick", "medium", "full"] and info["mid"]["cells"]["medium"] == 2

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .._validation import check_choice, check_positive
 from ..results import Bound
 
-__all__ = ["sample_complexity", "SampleComplexity", "SQRT_N_SCALING"]
+__all__ = ["sample_complexity", "SampleComplexity", "SQRT_N_SCALING", "GRID_RATIO"]
 
 #: ``scaling="sqrt-n"``: how the data statistics of the formulas grow with n for i.i.d. data
 #: (exponent a in value * (n / n0)^a). Complexities and deviations shrink as n^{-1/2}; norms of sums
@@ -103,6 +105,18 @@ def _symbolic_roots(expr: Any, n_sym: Any, target: float) -> list[float] | None:
     return roots
 
 
+#: Ratio of the geometric search grid of :func:`sample_complexity` (8 points per doubling of n).
+GRID_RATIO = 2.0**0.125
+
+
+def _last_crossing(f: Any, lo: float, hi: float, points: int = 65) -> tuple[float, float]:
+    """Narrow a bracket ``f(lo) > 0 >= f(hi)`` to the LAST sign change on a finer geometric sub-grid."""
+    sub = np.geomspace(lo, hi, points)
+    vals = [f(x) for x in sub]
+    i = max(k for k in range(points - 1) if vals[k] > 0)
+    return float(sub[i]), float(sub[i + 1])
+
+
 def sample_complexity(
     bound: Bound,
     target: float,
@@ -111,17 +125,22 @@ def sample_complexity(
     scaling: str | Mapping[str, float] | None = None,
     n_max: float = 1e15,
 ) -> SampleComplexity:
-    r"""Solve a Bound's formula for the sample size :math:`n` at which it equals ``target``.
+    r"""The sample size beyond which a Bound's formula stays below ``target``.
 
     The formula :math:`B(n;\theta)` is taken with every symbol other than :math:`n` fixed at the
     bound's ``inputs`` (``scaling=None``), or rescaled as :math:`\theta (n/n_0)^{a}` with the exponents
     of ``scaling`` (``"sqrt-n"`` = :data:`SQRT_N_SCALING`: complexities shrink as :math:`n^{-1/2}`,
     norms of signed sums grow as :math:`n^{1/2}`). ``part="gap"`` drops the empirical risk
-    :math:`R_n` of a generalization bound (the gap term). When :math:`B - \text{target}` is a rational
-    function of :math:`\sqrt n` whose numerator has degree at most 4, sympy solves it exactly
-    (``method="symbolic"``); otherwise scipy's ``brentq`` solves it numerically on a doubling bracket
-    (``method="numeric"``). The answer is the largest real root, i.e. the sample size beyond which a
-    bound that decreases in :math:`n` stays below the target.
+    :math:`R_n` of a generalization bound (the gap term).
+
+    The answer is the LAST crossing: :math:`B` is evaluated on the geometric grid
+    :math:`n_k = 2^{k/8}`, :math:`1 \le n_k \le n_{\max}`; the last grid interval where :math:`B`
+    goes from above the target to at most the target is narrowed on a finer sub-grid and refined,
+    exactly by sympy when :math:`B - \text{target}` is a rational function of :math:`\sqrt n` whose
+    numerator has degree at most 4 (``method="symbolic"``), else by scipy's ``brentq``
+    (``method="numeric"``). So a bound that dips below the target at small :math:`n` (for example
+    through a :math:`\log n` factor that vanishes at :math:`n = 1`) and rises again is not mistaken
+    for one that is already below it.
 
     Parameters
     ----------
@@ -131,8 +150,8 @@ def sample_complexity(
         The value to reach (> 0).
     part : {"value", "gap"}
     scaling : None, "sqrt-n" or mapping of symbol name to exponent
-    n_max : float
-        Give up beyond this n.
+    n_max : float, default 1e15
+        The end of the search grid; a bound still above the target there raises ``ValueError``.
 
     Returns
     -------
@@ -142,20 +161,21 @@ def sample_complexity(
     Raises
     ------
     ValueError
-        When the bound stays above ``target`` up to ``n_max`` (e.g. the target is below the limit
-        of the bound as :math:`n \to \infty`).
+        When the bound is above ``target`` at ``n_max`` (e.g. the target is below the limit of the
+        bound as :math:`n \to \infty`, or beyond ``n_max``).
 
     Notes
     -----
-    A computational helper: it inverts a formula, it adds no mathematics. With :math:`t = \sqrt n`,
-    the terms of the bounds (:math:`c/\sqrt n`, :math:`c/n`, :math:`c\,n^{-3/2}`, rescaled statistics
-    :math:`\theta (n/n_0)^{\pm 1/2}`) make :math:`B - \text{target}` a rational function of :math:`t`;
-    a numerator of degree :math:`\le 4` has roots in radicals (Ferrari / Cardano), which sympy returns
-    exactly, then :math:`n = t^2`. Other formulas (e.g. with :math:`\log n`) go to Brent's method
-    (Brent 1973, "Algorithms for Minimization without Derivatives", as ``scipy.optimize.brentq``)
-    on the first bracket :math:`[n/2, n]`, :math:`n = 2, 4, 8, \dots`, where the sign changes.
-    ``n_min`` is then checked by evaluating the formula, not trusted from the root. The bounds
-    themselves carry their references.
+    A computational helper: it inverts a formula, it adds no mathematics. "Stays below" is checked on
+    the grid (ratio :math:`2^{1/8}`) and on the sub-grid of the last crossing (65 points); the
+    formulas of the package are sums of terms :math:`c\, n^{a} (\log n)^{b}`, which cannot cross the
+    target twice between neighbouring grid points unless they are within rounding of it there. With
+    :math:`t = \sqrt n` such terms (without logarithms) make :math:`B - \text{target}` a rational
+    function of :math:`t`; a numerator of degree :math:`\le 4` has roots in radicals (Ferrari /
+    Cardano), which sympy returns exactly, then :math:`n = t^2`. Other formulas go to Brent's method
+    (Brent 1973, "Algorithms for Minimization without Derivatives", as ``scipy.optimize.brentq``).
+    ``n_min`` is the smallest integer :math:`\ge n^\ast` where the formula is at most the target,
+    checked by evaluation, not trusted from the root.
 
     Examples
     --------
@@ -173,6 +193,8 @@ def sample_complexity(
     target = check_positive(target, "target")
     part = check_choice(part, "part", ("value", "gap"))
     n_max = check_positive(n_max, "n_max")
+    if n_max < 2.0:
+        raise ValueError(f"n_max must be >= 2, got {n_max!r}")
     if scaling is None:
         scaling = {}
     elif isinstance(scaling, str):
@@ -182,38 +204,44 @@ def sample_complexity(
     f_mp = sympy.lambdify(n_sym, expr, modules="mpmath")
 
     def f(x: float) -> float:
-        return float(f_mp(x)) - target
+        value = complex(f_mp(x))
+        return value.real - target
 
-    roots = None
-    try:
-        roots = _symbolic_roots(expr, n_sym, target)
-    except (NotImplementedError, TypeError, ValueError):  # pragma: no cover - sympy edge cases
-        roots = None
-    if roots is not None and not roots:
-        raise ValueError(f"target={target!r} is never reached: the {part} minus the target has no root n > 0")
-    method = "symbolic"
-    if roots:
-        n_star = max(roots)
+    grid = np.geomspace(1.0, n_max, max(2, math.ceil(math.log(n_max) / math.log(GRID_RATIO)) + 1))
+    values = np.array([f(x) for x in grid])
+    if not np.isfinite(values).all():
+        bad = grid[~np.isfinite(values)][0]
+        raise ValueError(f"the {part} of bound {bound.name!r} is not finite at n = {bad:.6g}")
+    if values[-1] > 0:
+        raise ValueError(
+            f"target={target!r} is not reached for n <= n_max={n_max:.3g}: the {part} of bound "
+            f"{bound.name!r} is {values[-1] + target:.6g} there (it may never go below the target)"
+        )
+    above = np.flatnonzero(values > 0)
+    method = "numeric"
+    if above.size == 0:
+        n_star = 1.0  # at most the target on the whole grid, from n = 1 on
     else:
-        from scipy.optimize import brentq
-
-        method = "numeric"
-        lo = 1.0
-        if f(lo) <= 0:
-            n_star = lo
+        lo, hi = _last_crossing(f, float(grid[above[-1]]), float(grid[above[-1] + 1]))
+        n_star = None
+        try:
+            roots = _symbolic_roots(expr, n_sym, target)
+        except (NotImplementedError, TypeError, ValueError):  # pragma: no cover - sympy edge cases
+            roots = None
+        inside = [r for r in roots or [] if lo * (1 - 1e-12) <= r <= hi * (1 + 1e-12)]
+        if inside:
+            n_star, method = max(inside), "symbolic"
         else:
-            hi = 2.0
-            while f(hi) > 0:
-                lo, hi = hi, 2.0 * hi
-                if hi > n_max:
-                    raise ValueError(
-                        f"target={target!r} is not reached for n <= n_max={n_max:.3g} "
-                        f"(the bound is {f(n_max) + target:.6g} there)"
-                    )
+            from scipy.optimize import brentq
+
             n_star = brentq(f, lo, hi, xtol=1e-12, rtol=1e-14, maxiter=500)
     n_min = max(1, math.ceil(n_star - 1e-9 * n_star))
-    for _ in range(1000):
-        if f(n_min) <= 1e-12 * target:
-            break
+    tol = 1e-12 * max(target, 1.0)
+    if f(n_min) > tol:  # the root was rounded below the crossing: the next integer is beyond it
         n_min += 1
+        if f(n_min) > tol:
+            raise RuntimeError(  # pragma: no cover - would mean a second crossing within one unit of n
+                f"the {part} of bound {bound.name!r} crosses target={target!r} more than once near "
+                f"n = {n_star:.6g}; no integer sample size could be certified there"
+            )
     return SampleComplexity(float(n_star), int(n_min), target, method, part, expr)

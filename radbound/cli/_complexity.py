@@ -43,9 +43,11 @@ def load_sample(
 ) -> tuple[np.ndarray, np.ndarray, bool, list]:
     """Return ``(X, y, binary, original_labels)``.
 
-    Two classes give a binary problem with labels in {-1, +1} (first class -> +1); more give labels
-    ``0..K-1`` in the order of ``classes`` (or of the sorted labels). ``n`` rows are drawn without
-    replacement with ``seed`` when given.
+    Two classes give a binary problem with labels in {-1, +1}: labels that already are {-1, +1} keep
+    their sign; any other pair of labels needs ``classes`` (the first one becomes +1), so that which
+    class is positive is never guessed. More classes give labels ``0..K-1`` in the order of
+    ``classes`` (or of the sorted labels). ``n`` rows are drawn without replacement with ``seed`` when
+    given.
     """
     if (data is None) == (not mnist):
         raise ValueError("give exactly one of --data FILE.npz and --mnist")
@@ -64,6 +66,14 @@ def load_sample(
         if X.ndim != 2:
             X = X.reshape(X.shape[0], -1)
     labels = sorted(np.unique(y).tolist()) if classes is None else list(classes)
+    if classes is None and len(labels) == 2:
+        if labels == [-1, 1]:
+            labels = [1, -1]  # +1 stays the positive class
+        else:
+            raise ValueError(
+                f"the data has two labels {labels}: pass --classes POS NEG to say which one is the positive "
+                "class (+1); only labels already in {-1, +1} are used as they are"
+            )
     if len(labels) < 2:
         raise ValueError(f"classes must name at least two classes, got {labels}")
     if len(set(labels)) != len(labels):

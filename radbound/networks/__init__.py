@@ -26,6 +26,7 @@ from .bounds import (
 )
 from .layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU, conv_geometry, unrolled_matrix
 from .norms import (
+    CertificateError,
     ConvergenceWarning,
     LayerNorms,
     NetworkNorms,
@@ -57,6 +58,7 @@ __all__ = [
     "Flatten",
     "conv_geometry",
     "unrolled_matrix",
+    "CertificateError",
     "ConvergenceWarning",
     "SpectralNorm",
     "LayerNorms",

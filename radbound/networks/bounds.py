@@ -28,7 +28,7 @@ import numpy as np
 
 from .._validation import check_choice, check_matrix, check_nonnegative, check_positive, is_torch_tensor
 from ..results import Bound
-from .layers import MaxPool2d, Network
+from .layers import Dense, Flatten, MaxPool2d, Network
 from .norms import NetworkNorms, network_norms
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "neyshabur_bound",
     "adversarial_lower_bound",
     "network_bounds",
+    "check_lower_bound_architecture",
     "ADVERSARIAL_LOWER_C",
 ]
 
@@ -310,6 +311,40 @@ def neyshabur_bound(
     )
 
 
+def check_lower_bound_architecture(net: Network) -> None:
+    r"""Raise ``ValueError`` unless ``net`` has the architecture of the adversarial lower bound.
+
+    The proof needs the class to contain every linear map :math:`x \mapsto \langle w, x\rangle` with
+    :math:`\|w\|_2 \le r/2`, which holds for fully connected ReLU networks (Dense and ReLU layers
+    alternating, Flatten allowed) with every hidden width at least 2 and one output: write
+    :math:`\langle w, x\rangle = \rho(\langle w, x\rangle) - \rho(-\langle w, x\rangle)` with first layer
+    :math:`[w; -w]`, identities between, last layer :math:`[1, -1]` (product of spectral norms
+    :math:`2\|w\|_2`). Convolutions, max-pooling and several outputs break that embedding.
+    """
+    kinds = [type(layer).__name__ for layer in net.layers if not isinstance(layer, Flatten)]
+    pattern_ok = (
+        len(kinds) >= 1
+        and kinds[0] == "Dense"
+        and kinds[-1] == "Dense"
+        and all(k == ("Dense" if i % 2 == 0 else "ReLU") for i, k in enumerate(kinds))
+    )
+    if not pattern_ok:
+        names = [type(layer).__name__ for layer in net.layers]
+        raise ValueError(
+            "adversarial_lower_bound holds for fully connected ReLU networks only (Dense and ReLU layers "
+            f"alternating, starting and ending with Dense); got layers {names}"
+        )
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    hidden = [layer.weight.shape[0] for layer in dense[:-1]]
+    if any(h < 2 for h in hidden):
+        raise ValueError(f"adversarial_lower_bound needs every hidden width >= 2, got hidden widths {hidden}")
+    if dense[-1].weight.shape[0] != 1:
+        raise ValueError(
+            "adversarial_lower_bound needs a scalar-output network (one output unit), got "
+            f"{dense[-1].weight.shape[0]} outputs"
+        )
+
+
 def adversarial_lower_bound(
     net: Network | None,
     X: Any,
@@ -321,8 +356,9 @@ def adversarial_lower_bound(
 ) -> Bound:
     r"""Yin et al.'s lower bound on the adversarial complexity of spectrally bounded ReLU networks.
 
-    For :math:`\mathcal F = \{f_A : \prod_h \|A_h\|_\sigma \le r\}` (ReLU networks of widths
-    :math:`\ge 2`) and the :math:`\ell_\infty` attack of radius :math:`\epsilon`,
+    For :math:`\mathcal F = \{f_A : \prod_h \|A_h\|_\sigma \le r\}` (fully connected ReLU networks with
+    hidden widths :math:`\ge 2` and one output) and the :math:`\ell_\infty` attack of radius
+    :math:`\epsilon`,
 
     .. math::
         \hat{\mathfrak R}_S(\tilde{\mathcal F})
@@ -332,6 +368,12 @@ def adversarial_lower_bound(
     It bounds the *class* at radius :math:`r`; by default :math:`r = \prod_h \|A_h\|_\sigma` of ``net``
     (pass ``radius`` to choose it, and ``net=None`` then needs no network). The :math:`\epsilon\sqrt{d/n}`
     term is the unavoidable dimension dependence.
+
+    The proof embeds every linear map with :math:`\|w\|_2 \le r/2` in the class (see
+    :func:`check_lower_bound_architecture`), so a network outside that architecture (convolutions,
+    max-pooling, several outputs, a hidden width 1) raises ``ValueError``: for such classes the
+    inequality can fail (a Conv 1x1 -> ReLU -> MaxPool -> Dense(4 -> 1) class on 56x56 inputs has
+    exact adversarial complexity about 0.5, below this expression).
 
     References
     ----------
@@ -347,6 +389,8 @@ def adversarial_lower_bound(
     True
     """
     eps = check_nonnegative(eps, "eps")
+    if net is not None:
+        check_lower_bound_architecture(net)
     if net is None:
         if radius is None:
             raise ValueError("radius is required when net is None")
@@ -385,22 +429,25 @@ def adversarial_lower_bound(
 
 @dataclass(frozen=True)
 class NetworkBounds:
-    """All bounds of :func:`network_bounds` on one network and sample, with the norms they used."""
+    """All bounds of :func:`network_bounds` on one network and sample, with the norms they used.
+
+    ``adversarial_lower`` is None when the network is outside the lower bound's theorem (see
+    :func:`check_lower_bound_architecture`).
+    """
 
     spectral: Bound
     golowich: Bound
     neyshabur: Bound
-    adversarial_lower: Bound
+    adversarial_lower: Bound | None
     norms: NetworkNorms
 
     def as_dict(self) -> dict[str, Bound]:
-        """``{"spectral": ..., "golowich": ..., "neyshabur": ..., "adversarial_lower": ...}``."""
-        return {
-            "spectral": self.spectral,
-            "golowich": self.golowich,
-            "neyshabur": self.neyshabur,
-            "adversarial_lower": self.adversarial_lower,
-        }
+        """``{"spectral": ..., "golowich": ..., "neyshabur": ..., "adversarial_lower": ...}`` (the last
+        only when it applies)."""
+        out = {"spectral": self.spectral, "golowich": self.golowich, "neyshabur": self.neyshabur}
+        if self.adversarial_lower is not None:
+            out["adversarial_lower"] = self.adversarial_lower
+        return out
 
     def __iter__(self):
         return iter(self.as_dict().items())
@@ -442,7 +489,8 @@ def network_bounds(
     -------
     NetworkBounds
         ``spectral``, ``golowich``, ``neyshabur`` (upper bounds for the ramp loss of margin
-        :math:`\gamma`) and ``adversarial_lower`` (a lower bound), each a :class:`radbound.Bound`
+        :math:`\gamma`) and ``adversarial_lower`` (a lower bound; None for architectures outside its
+        theorem, see :func:`adversarial_lower_bound`), each a :class:`radbound.Bound`
         carrying its own reference, constants and status, plus the shared ``norms``.
 
     Notes
@@ -485,7 +533,7 @@ def network_bounds(
     --------
     >>> import numpy as np
     >>> from radbound.networks import Network
-    >>> net = Network.from_arrays([np.eye(3), np.ones((2, 3))])
+    >>> net = Network.from_arrays([np.eye(3), np.ones((1, 3))])
     >>> bs = network_bounds(net, np.eye(3), eps=0.1)
     >>> sorted(bs.as_dict()) == ["adversarial_lower", "golowich", "neyshabur", "spectral"]
     True
@@ -494,10 +542,15 @@ def network_bounds(
     norms = network_norms(
         net, method=method, tol=tol, max_iter=max_iter, seed=seed, blas_threads=blas_threads
     )
+    try:
+        check_lower_bound_architecture(net)
+        lower_ok = True
+    except ValueError:
+        lower_ok = False
     return NetworkBounds(
         spectral=spectral_bound(net, X, margin=margin, log_factor=log_factor, rigorous=rigorous, norms=norms),
         golowich=golowich_bound(net, X, margin=margin, norms=norms),
         neyshabur=neyshabur_bound(net, X, margin=margin, norms=norms),
-        adversarial_lower=adversarial_lower_bound(net, X, eps=eps, norms=norms),
+        adversarial_lower=adversarial_lower_bound(net, X, eps=eps, norms=norms) if lower_ok else None,
         norms=norms,
     )

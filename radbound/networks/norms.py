@@ -8,9 +8,13 @@ flattened activations) and a reference :math:`M` (zero or the weights at initial
   circular padding at stride 1 is exact by FFT (Sedghi, Gupta & Long, ICLR 2019: the singular values
   are those of the :math:`c_{out}\times c_{in}` matrices :math:`\hat K(\omega)` over the DFT
   frequencies); other convolutions use Lanczos or power iteration on :math:`A^\top A` (conv and its
-  adjoint) with a certificate :math:`\|A v\| \le \|A\|_\sigma \le` (upper), where the upper value is the
-  exact FFT norm of a circular convolution of which :math:`A` is a compression (zero padding: the
-  circular convolution on the padded grid; stride: a sub-selection of its outputs).
+  adjoint) with a certificate :math:`\|A v\| \le \|A\|_\sigma \le` (upper), where the upper value comes
+  from the exact FFT norm of a circular convolution: zero padding compresses the circular convolution
+  on the padded grid (a sub-selection of its rows and columns); circular padding selects rows of the
+  circular convolution on the input grid, repeating a row once per output position that wraps onto
+  it, which multiplies the norm by at most the square root of the largest repetition count. A lower
+  value above the upper one (beyond a documented float64 rounding allowance) raises
+  :class:`CertificateError`.
 * :func:`row_norms` -- the :math:`\ell_2` or :math:`\ell_1` norms of the rows of :math:`A - M`; for a
   convolution, the squared (or absolute) kernel summed over input channels and correlated with an
   all-ones input (zero padding cuts taps off at the border). Hence
@@ -49,6 +53,7 @@ from .layers import (
 )
 
 __all__ = [
+    "CertificateError",
     "ConvergenceWarning",
     "SpectralNorm",
     "LayerNorms",
@@ -77,7 +82,8 @@ class SpectralNorm:
     value : float
         The estimate of :math:`\|A\|_\sigma` (exact up to rounding for ``"exact"`` and ``"fft"``).
     lower, upper : float
-        Certified bounds :math:`\text{lower} \le \|A\|_\sigma \le \text{upper}`.
+        Certified bounds :math:`\text{lower} \le \|A\|_\sigma \le \text{upper}` (``upper`` includes a
+        relative allowance of 1e-12 for float64 rounding).
     method : str
         ``"exact"`` (dense), ``"fft"`` (circular), ``"lanczos"`` or ``"power"``.
     converged : bool
@@ -165,16 +171,49 @@ def _circular_norm(weight: np.ndarray, grid: tuple[int, int]) -> float:
     return float(math.sqrt(max(top, 0.0)))
 
 
+def _multiplicity(stride: int, n_out: int, n_in: int) -> np.ndarray:
+    """How many of the ``n_out`` output positions of a circular convolution (stride ``stride``) read
+    through each residue of ``Z_{n_in}``: output i uses row ``(stride * i) mod n_in`` of the stride-1
+    circular operator."""
+    return np.bincount((stride * np.arange(n_out)) % n_in, minlength=n_in)
+
+
 def _conv_upper(layer: Conv2d, g: dict[str, Any]) -> tuple[float, bool]:
-    """(certified upper bound, whether it is exact) for a conv operator."""
+    r"""(certified upper bound, whether it is exact) for a conv operator.
+
+    Circular padding: output :math:`(i, j)` reads the input through the taps of row
+    :math:`(s_h i mod H, s_w j mod W)` of the stride-1 circular correlation :math:`C` on the
+    :math:`H 	imes W` grid, so :math:`A = P C` with :math:`P` a row selection WITH repetition and
+    :math:`P^	op P = \operatorname{diag}(m)`, :math:`m_{t} = m_h(t_1) m_w(t_2)` the number of output
+    positions per residue. Hence :math:`\|A\|_\sigma \le \sqrt{\max m_h \max m_w}\,\|C\|_\sigma`, with
+    equality when every residue is hit equally often (for instance stride 1 with output size = input
+    size). Zero padding: :math:`A = S C E` with :math:`C` the circular correlation on the padded grid
+    (no output wraps around), :math:`E` the zero embedding and :math:`S` a row selection without
+    repetition: :math:`\|A\|_\sigma \le \|C\|_\sigma`. The FFT value of :math:`\|C\|_\sigma` is exact
+    (Sedghi, Gupta & Long 2019). Derivation: :ref:`theory-conv-certificate`.
+    """
     pt, pb, pl, pr = g["pads"]
     _, h, w = g["input_shape"]
     _, oh, ow = g["output_shape"]
+    sh, sw = g["stride"]
     if g["mode"] == "circular":
-        exact = g["stride"] == (1, 1) and (oh, ow) == (h, w)
-        return _circular_norm(layer.weight, (h, w)), exact
+        m_h, m_w = _multiplicity(sh, oh, h), _multiplicity(sw, ow, w)
+        factor = math.sqrt(float(m_h.max()) * float(m_w.max()))
+        exact = bool(m_h.min() == m_h.max() and m_w.min() == m_w.max())
+        return factor * _circular_norm(layer.weight, (h, w)), exact
     # zero padding: A = S C E with C the circular correlation on the padded grid (no wrap-around).
     return _circular_norm(layer.weight, (h + pt + pb, w + pl + pr)), False
+
+
+#: Relative allowance for floating-point rounding between the FFT upper value and the iterative
+#: lower value (both computed in float64; their rounding errors are below 1e-14 relative for the
+#: operator sizes of this package). A lower value above ``upper * (1 + _ROUNDING)`` is a violated
+#: certificate: an error, never repaired.
+_ROUNDING = 1e-12
+
+
+class CertificateError(RuntimeError):
+    """A certified bound was violated by an independent computation (a bug, never clipped away)."""
 
 
 def _iterate(apply, adjoint, shape, *, method, tol, max_iter, rng) -> tuple[float, np.ndarray, int, bool]:
@@ -228,11 +267,12 @@ def _conv_spectral_norm(
     upper, exact = _conv_upper(layer, g)
     if method == "fft" and not exact:
         raise ValueError(
-            "method='fft' is exact only for circular padding at stride 1 with output size = input size; "
+            "method='fft' is exact only for circular padding whose output positions hit every residue of "
+            "the input grid equally often (e.g. stride 1 with output size = input size); "
             f"got padding_mode={layer.padding_mode!r}, stride={layer.stride}, pads={g['pads']}"
         )
     if method in ("auto", "fft") and exact:
-        return SpectralNorm(upper, upper, upper, "fft")
+        return SpectralNorm(upper, upper, upper * (1.0 + _ROUNDING), "fft")
     if method == "auto":
         method = "lanczos"
     weight = layer.weight
@@ -263,7 +303,13 @@ def _conv_spectral_norm(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return SpectralNorm(lower, lower, max(upper, lower), method, converged, n_iter, residual)
+    upper *= 1.0 + _ROUNDING
+    if lower > upper:
+        raise CertificateError(
+            f"spectral-norm certificate violated for {layer!r} on input {tuple(shape)}: the iteration "
+            f"found ||A v|| = {lower!r} above the certified upper value {upper!r} ({method})"
+        )
+    return SpectralNorm(lower, lower, upper, method, converged, n_iter, residual)
 
 
 def spectral_norm(

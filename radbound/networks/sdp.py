@@ -172,8 +172,19 @@ def sdp_certificate(Q: Any, *, solver: str = "auto", **solver_options: Any) -> S
     value = float(np.sum(Q * Pv))
     lam = np.maximum(np.asarray(box.dual_value, dtype=np.float64).ravel(), 0.0)
     mu = float(np.linalg.eigvalsh(Q - np.diag(lam))[-1])
-    certified = min(float(lam.sum()) + N * max(mu, 0.0), cheap)
-    return SDPCertificate(value, max(certified, value), cheap, status, solver)
+    # weak duality: <Q, P> <= sum(lam) + N max(lambda_max(Q - diag lam), 0) for every feasible P. The
+    # eigenvalue is computed in float64 with an error below N * eps_mach * ||Q - diag lam||_F; the
+    # certificate adds that allowance (with a factor 64) instead of trusting the rounded value.
+    allowance = 64.0 * N * np.finfo(np.float64).eps * float(np.linalg.norm(Q - np.diag(lam)))
+    certified = min(float(lam.sum()) + N * (max(mu, 0.0) + allowance), cheap)
+    if value > certified * (1.0 + 1e-12) + allowance:
+        from .norms import CertificateError
+
+        raise CertificateError(
+            f"SDP certificate violated: a feasible P gives <Q, P> = {value!r} above the certified upper "
+            f"value {certified!r} (solver {solver}, status {status!r})"
+        )
+    return SDPCertificate(value, certified, cheap, status, solver)
 
 
 def _one_hidden(net: Network) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:

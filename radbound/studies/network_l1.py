@@ -191,7 +191,6 @@ def compute_cell(cfg: NetworkL1Config, cell: dict, seed: int) -> list[dict]:
             "spectral_bound": bounds.spectral.value,
             "golowich_bound": bounds.golowich.value,
             "neyshabur_bound": bounds.neyshabur.value,
-            "adv_lower_bound": bounds.adversarial_lower.value,
             "final_loss": float(fit.history["loss"][-1]) if len(fit.history["loss"]) else float("nan"),
             "data": note,
         }
@@ -232,7 +231,6 @@ def plot(rows: list[dict], cfg: NetworkL1Config):
         ("spectral_bound", "spectral (Bartlett et al.)"),
         ("golowich_bound", "Frobenius (Golowich et al.)"),
         ("neyshabur_bound", r"$\ell_{1,\infty}$ (Neyshabur et al.)"),
-        ("adv_lower_bound", "adversarial lower bound (Yin et al.)"),
     ):
         m, _ = _mean_se(rows, key, lams)
         ax2.plot(pos, m, marker="o", label=label)
@@ -270,7 +268,7 @@ def check(rows: list[dict], cfg: NetworkL1Config) -> None:
     for r in rows:
         for key in ("nat_train_acc", "nat_test_acc", "adv_train_acc", "adv_test_acc"):
             claim(0.0 <= float(r[key]) <= 1.0, f"{key} = {r[key]} not in [0, 1]")
-        for key in ("spectral_bound", "golowich_bound", "neyshabur_bound", "adv_lower_bound"):
+        for key in ("spectral_bound", "golowich_bound", "neyshabur_bound"):
             claim(math.isfinite(float(r[key])) and float(r[key]) > 0, f"{key} = {r[key]} not finite and > 0")
         claim(float(r["adv_train_acc"]) <= float(r["nat_train_acc"]) + 0.05, "PGD raised the train accuracy")
     lams = tuple(sorted(cfg.lam))

@@ -6,10 +6,12 @@ a frozen config dataclass with a quick and a full instance, ``cells(cfg)`` (the
 grid), ``compute_cell(cfg, cell, seed)`` (tidy rows of one cell, a pure function),
 ``plot(rows, cfg)`` (reads only the rows) and ``check(rows, cfg)`` (raises
 :class:`FigureClaimError` when the rows do not show what the figure claims).
-:func:`run_study` writes ``NAME.csv`` (rows appended as cells finish, so a killed
-run resumes where it stopped), ``NAME.json`` (config, seed, versions, wall time)
-and ``NAME.png``; cells run serially, through joblib or on a dask cluster, with
-per-cell seeds ``SeedSequence([seed, cell_index])``.
+:func:`run_study` writes ``NAME.csv`` (each cell's rows appended in one write when it
+finishes, with the cell's row count and checksum, so a killed run resumes where it stopped and
+a damaged line is found, named and recomputed), ``NAME.json`` (config, seed, and per session the
+command, versions and wall time) and ``NAME.png``; cells run serially, in worker processes or on
+a dask cluster, with per-cell seeds ``SeedSequence([seed, cell_index])``. One run at a time
+writes a study into a folder (an OS lock).
 
 The command line is ``radbound study NAME|all [--quick] [--jobs N] ...``.
 """
@@ -23,14 +25,21 @@ from ._discovery import (
     load_study_file,
     studies_dir,
 )
-from ._io import read_record, read_rows
-from ._runner import StudyRun, check_output_dir, run_study
+from ._io import DamagedFileError, StudyFileWarning, read_record, read_rows, scan_csv
+from ._lock import StudyLockedError
+from ._runner import StudyInterrupted, StudyRun, check_output_dir, config_diff, run_study
 
 __all__ = [
     "Study",
     "StudyRun",
     "FigureClaimError",
     "claim",
+    "StudyInterrupted",
+    "StudyLockedError",
+    "StudyFileWarning",
+    "DamagedFileError",
+    "scan_csv",
+    "config_diff",
     "run_study",
     "load_study",
     "load_study_file",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.util
 import json
 import re
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BUILTIN_PRESETS = ("quick", "full", "demo")
 
 
 class FigureClaimError(Exception):
@@ -180,6 +182,9 @@ class Study:
         work; the returned dict is recorded in the JSON (e.g. the data source).
     demo : config instance or None
         The configuration of ``radbound demo`` (default: ``quick``).
+    presets : mapping of str to config instances
+        Further named configurations (e.g. ``{"medium": MEDIUM}``: what a CPU runs in minutes),
+        chosen with ``make_config(preset=...)`` or ``radbound study NAME --preset medium``.
     source : str or None
         Path of the module file (set by discovery).
     module : str or None
@@ -217,6 +222,7 @@ class Study:
     demo: Any = None
     source: str | None = field(default=None, compare=False, repr=False)
     module: str | None = field(default=None, compare=False, repr=False)
+    presets: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -231,6 +237,16 @@ class Study:
                 continue
             if not isinstance(value, self.config):
                 raise TypeError(f"{label} must be a {self.config.__name__} instance, got {value!r}")
+        if not isinstance(self.presets, Mapping):
+            raise TypeError(f"presets must be a mapping of names to configs, got {self.presets!r}")
+        object.__setattr__(self, "presets", dict(self.presets))
+        for label, value in self.presets.items():
+            if not isinstance(label, str) or not _NAME.match(label) or label in _BUILTIN_PRESETS:
+                raise ValueError(
+                    f"presets must be named by identifiers other than {list(_BUILTIN_PRESETS)}, got {label!r}"
+                )
+            if not isinstance(value, self.config):
+                raise TypeError(f"preset {label!r} must be a {self.config.__name__} instance, got {value!r}")
         for label in ("cells", "compute_cell", "plot"):
             if not callable(getattr(self, label)):
                 raise TypeError(f"{label} must be callable, got {getattr(self, label)!r}")
@@ -253,12 +269,45 @@ class Study:
         """True when every module in ``requires`` can be imported."""
         return not self.missing
 
-    def make_config(self, *, quick: bool = False, demo: bool = False, **overrides: Any) -> Any:
-        """The quick, demo or full config with some fields replaced (e.g. ``seed``, ``data``).
+    @property
+    def preset_names(self) -> tuple[str, ...]:
+        """Every named configuration: ``quick``, the ``presets``, ``full`` (and ``demo`` if set)."""
+        return ("quick", *self.presets, "full", *(("demo",) if self.demo is not None else ()))
+
+    def preset(self, name: str) -> Any:
+        """The configuration named ``name`` (see :attr:`preset_names`); a misspelt name gets a hint."""
+        if name == "quick":
+            return self.quick
+        if name == "full":
+            return self.full
+        if name == "demo":
+            return self.demo or self.quick
+        if name in self.presets:
+            return self.presets[name]
+        close = difflib.get_close_matches(str(name), list(self.preset_names), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"preset must be one of {list(self.preset_names)} for study {self.name!r}, got {name!r}{hint}"
+        )
+
+    def preset_of(self, cfg: Any) -> str | None:
+        """The name of the named configuration equal to ``cfg`` (None for a custom one)."""
+        for name in self.preset_names:
+            if self.preset(name) == cfg:
+                return name
+        return None
+
+    def make_config(
+        self, *, quick: bool = False, demo: bool = False, preset: str | None = None, **overrides: Any
+    ) -> Any:
+        """The quick, demo, full or a named (``preset``) config with some fields replaced.
 
         Overrides equal to ``None`` are ignored; an unknown field is an error.
         """
-        base = (self.demo or self.quick) if demo else (self.quick if quick else self.full)
+        if preset is not None:
+            base = self.preset(preset)
+        else:
+            base = (self.demo or self.quick) if demo else (self.quick if quick else self.full)
         overrides = {k: v for k, v in overrides.items() if v is not None}
         names = {f.name for f in dataclasses.fields(self.config)}
         unknown = sorted(set(overrides) - names)

@@ -1,24 +1,31 @@
-"""Robust training of linear classifiers: l1-regularised adversarial training with three solvers.
+"""Robust training of linear classifiers: l1-regularised adversarial training, and the paper's protocol.
 
-``fit_linear(X, y, *, eps, lam, loss, solver="fast")`` returns a :class:`LinearModel`; the
-reference convex programs live in :mod:`radbound.train.cvx` (cvxpy, imported on use), the fast
-solvers and their duality-gap certificate in :mod:`radbound.train.fast`, the paper's SGD protocol
-in :mod:`radbound.train.sgd`; the paper's network and PGD training (torch) in
-:mod:`radbound.train.network`.
+``fit_linear(X, y, *, eps, lam, loss, solver="fast")`` solves the convex training problem
+(:func:`objective`, ``kind="convex"``) and returns a :class:`LinearModel` with its duality-gap
+certificate (:class:`DualityGap`); ``fit_sgd_attack`` runs the paper's SGD protocol, which
+minimises another objective (the cross-entropy at a single-target worst case; the model records it
+in ``objective_kind``). The reference convex programs live in :mod:`radbound.train.cvx` (cvxpy,
+imported on use), the fast solvers in :mod:`radbound.train.fast`, the certificate in
+:mod:`radbound.train._certificate`, the SGD protocol in :mod:`radbound.train.sgd`; the paper's
+network and PGD training (torch) in :mod:`radbound.train.network`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._losses import LOSSES, NonOptimalWarning, SolverError, objective
+from ._certificate import DualityGap, duality_gap
+from ._constants import LOSSES, OBJECTIVE_KINDS
+from ._losses import NonOptimalWarning, SolverError, objective
 from ._model import LinearModel
-from .fast import duality_gap
 from .fit import SOLVERS, fit_linear, fit_path
+from .sgd import fit_sgd_attack
 
 __all__ = [
     "LOSSES",
+    "OBJECTIVE_KINDS",
     "SOLVERS",
+    "DualityGap",
     "LinearModel",
     "NonOptimalWarning",
     "SolverError",
@@ -31,11 +38,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first access: .sgd pulls in the attacks, .network needs torch.
-    if name == "fit_sgd_attack":
-        from .sgd import fit_sgd_attack
-
-        return fit_sgd_attack
+    # Imported on first access: .network needs torch.
     if name in ("fit_network", "pgd_attack"):
         from . import network
 

@@ -42,8 +42,8 @@ separate maxima: :math:`\max_{x'} \sum_k e^{(w_k - w_y)^\top x' + b_k - b_y} \le
 It is convex (log-sum-exp is convex and increasing in each argument; each :math:`A_{ik}` is convex)
 and equals the exact adversarial cross-entropy when :math:`\epsilon = 0` or :math:`K = 2`.
 
-Dual representation (used by the optimality certificate of :mod:`radbound.train.fast`)
----------------------------------------------------------------------------------------
+Dual representation (used by the certificate of :mod:`radbound.train._certificate`)
+-----------------------------------------------------------------------------------
 Binary: :math:`\ell(m) = \sup_{a \in [0,1]} -a m + h(a)` with :math:`h(a) = -a\log a - (1-a)\log(1-a)`
 (logistic) or :math:`h(a) = a` (hinge). Multi-class: :math:`\ell_i = \sup_{\pi \ge 0, \sum_k \pi_k \le 1}
 \sum_{k\ne y_i}\pi_k A_{ik} + h(\pi)` with :math:`h` the entropy of :math:`(\pi, 1 - \sum\pi)` (softmax)
@@ -53,27 +53,30 @@ or :math:`h(\pi) = \sum_k \pi_k` (Crammer–Singer hinge).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, logsumexp, xlogy
+
+from .._validation import check_choice, check_exponent, check_nonnegative, dual_exponent
+from ._constants import BINARY_LOSSES, LOSSES, MULTICLASS_LOSSES, OBJECTIVE_KINDS
+from ._problem import check_model_point
 
 __all__ = [
     "BINARY_LOSSES",
     "MULTICLASS_LOSSES",
     "LOSSES",
+    "OBJECTIVE_KINDS",
     "SolverError",
     "NonOptimalWarning",
     "objective",
+    "training_objective",
     "pairwise_distances",
     "binary_margins",
     "multiclass_scores",
     "loss_values",
     "dual_entropy",
 ]
-
-BINARY_LOSSES = ("logistic", "hinge")
-MULTICLASS_LOSSES = ("multiclass-hinge", "softmax")
-LOSSES = BINARY_LOSSES + MULTICLASS_LOSSES
 
 
 class SolverError(RuntimeError):
@@ -92,7 +95,17 @@ def _norm(W: np.ndarray, q: float, axis: int = -1) -> np.ndarray:
         return np.abs(W).max(axis=axis)
     if q == 2.0:
         return np.sqrt((W * W).sum(axis=axis))
-    return (np.abs(W) ** q).sum(axis=axis) ** (1.0 / q)
+    A = np.abs(W)
+    with np.errstate(over="ignore", under="ignore"):
+        s = (A**q).sum(axis=axis)
+    unsafe = ~((s > 1e-280) & (s < 1e280))
+    out = s ** (1.0 / q)
+    if np.any(unsafe):  # max-scaled form where the power sum over- or underflows
+        m = A.max(axis=axis, keepdims=True)
+        safe_m = np.where(m > 0, m, 1.0)
+        scaled = ((A / safe_m) ** q).sum(axis=axis) ** (1.0 / q) * np.squeeze(safe_m, axis=axis)
+        out = np.where(unsafe, scaled, out)
+    return out
 
 
 def pairwise_distances(W: np.ndarray, q: float = 1.0) -> np.ndarray:
@@ -128,10 +141,82 @@ def loss_values(X, y, W, b, *, eps: float, loss: str, q: float = 1.0) -> np.ndar
     return A.max(axis=1)
 
 
-def objective(X, y, W, b, *, eps: float, lam: float, loss: str, q: float = 1.0) -> float:
-    r"""The training objective :math:`F(W,b) = \frac1n\sum_i \ell_i + \lambda\|W\|_1` (see module docstring).
+def training_objective(X, y, W, b, *, eps: float, lam: float, loss: str, q: float = 1.0) -> float:
+    r"""The training objective :math:`F(W,b)` on validated inputs (``q`` the dual exponent :math:`r^*`).
 
-    ``q`` is the dual exponent :math:`r^*` of the attack norm (1 for the paper's l_inf attack).
+    The solvers' kernel of :func:`objective` (no validation).
+    """
+    vals = loss_values(X, y, W, b, eps=eps, loss=loss, q=q)
+    return float(vals.mean() + lam * np.abs(W).sum())
+
+
+def _single_target_objective(X, y, W, b, *, eps: float, lam: float, attack_norm: float, rule: str) -> float:
+    """Mean cross-entropy at the single-target worst case of ``rule``, plus lam ||W||_1."""
+    from ..attacks import linear_worst_case
+
+    Xa = linear_worst_case(W, b, X, y, eps=eps, attack_norm=attack_norm, rule=rule).X_adv
+    Z = Xa @ W.T + b
+    data = float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(X.shape[0]), y]))
+    return data + lam * float(np.abs(W).sum())
+
+
+def objective(
+    X: Any,
+    y: Any,
+    W: Any,
+    b: Any,
+    *,
+    eps: float,
+    lam: float,
+    loss: str,
+    attack_norm: float = math.inf,
+    kind: str = "convex",
+) -> float:
+    r"""A training objective of l1-regularised adversarial training at ``(W, b)``.
+
+    ``kind="convex"`` (default) gives the objective every solver of
+    :func:`radbound.train.fit_linear` minimises (module docstring),
+
+    .. math::
+        F(W, b) = \frac1n \sum_{i=1}^n \ell_i(W, b) + \lambda \sum_{k,j} |W_{kj}| ,
+
+    with :math:`\ell_i` the exact adversarial loss of an :math:`\ell_r` attack of radius
+    :math:`\epsilon` (``r = attack_norm``) for the logistic, hinge and Crammer–Singer losses, and
+    the pairwise convex upper bound of the adversarial cross-entropy for ``"softmax"``.
+
+    ``kind="single-target-paper"`` or ``"single-target-exact"`` (softmax only) gives the objective
+    of the paper's protocol (:func:`radbound.train.fit_sgd_attack`): the mean cross-entropy at the
+    single-target worst case :math:`x_i - \epsilon u_r(w_{y_i} - w_{k^*_i})` of the rule (see
+    :func:`radbound.attacks.linear_worst_case`), plus :math:`\lambda\|W\|_1`. It lies below the
+    convex objective (the pairwise bound is an upper bound of every single-target loss), so the
+    two differ on the same ``W``; a model records which one it holds in
+    :attr:`radbound.train.LinearModel.objective_kind`.
+
+    Parameters
+    ----------
+    X : array (n, d)
+    y : array (n,)
+        {-1, +1} for the binary losses; class indices ``0..K-1`` (rows of ``W``) otherwise.
+    W : array (d,) or (K, d)
+    b : float or array (K,)
+    eps : float
+        Attack radius, >= 0.
+    lam : float
+        l1 weight, >= 0.
+    loss : {"logistic", "hinge", "multiclass-hinge", "softmax"}
+    attack_norm : float
+        r in [1, inf] (the paper's l_inf attack by default).
+    kind : {"convex", "single-target-paper", "single-target-exact"}
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Yin, Ramchandran & Bartlett (2019), ICML, experiments (the l1-regularised robust training
+    problem and the single-target protocol of their code); the closed-form attack on linear
+    models: :doc:`/theory/binary_linear` and :doc:`/theory/multiclass`.
 
     Examples
     --------
@@ -141,8 +226,16 @@ def objective(X, y, W, b, *, eps: float, lam: float, loss: str, q: float = 1.0) 
     >>> bool(np.isclose(objective(X, y, w, 0.0, eps=0.5, lam=0.1, loss="logistic"), np.log(2) + 0.2))
     True
     """
-    vals = loss_values(X, y, W, b, eps=eps, loss=loss, q=q)
-    return float(vals.mean() + lam * np.abs(W).sum())
+    eps = check_nonnegative(eps, "eps")
+    lam = check_nonnegative(lam, "lam")
+    r = check_exponent(attack_norm, "attack_norm")
+    kind = check_choice(kind, "kind", OBJECTIVE_KINDS)
+    X, y, W, b = check_model_point(X, y, W, b, loss=loss)
+    if kind == "convex":
+        return training_objective(X, y, W, b, eps=eps, lam=lam, loss=loss, q=dual_exponent(r))
+    if loss != "softmax":
+        raise ValueError(f"kind={kind!r} is defined for loss='softmax' only, got loss={loss!r}")
+    return _single_target_objective(X, y, W, b, eps=eps, lam=lam, attack_norm=r, rule=kind.rsplit("-", 1)[1])
 
 
 # --------------------------------------------------------------------------- smooth pieces

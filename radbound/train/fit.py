@@ -11,58 +11,42 @@ public code; :doc:`/theory/multiclass` and :doc:`/theory/experiments`.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .._validation import (
-    check_binary_labels,
-    check_choice,
-    check_exponent,
-    check_matrix,
-    check_multiclass_labels,
-    check_nonnegative,
-    is_torch_tensor,
-)
-from ._losses import BINARY_LOSSES, LOSSES
+from .._validation import check_choice
 from ._model import LinearModel
+from ._problem import TrainingProblem
+from .cvx import check_cvxpy_options, get_program
+from .fast import check_fast_options, fit_fast
 
 __all__ = ["fit_linear", "fit_path", "SOLVERS"]
 
-SOLVERS = ("fast", "cvxpy", "sgd-attack")
-_CVXPY_OPTIONS = ("cvxpy_solver", "on_inaccurate", "check_rtol", "gap_rtol", "verbose", "solver_options")
-_FAST_OPTIONS = ("warm_start", "tol", "max_iter", "gtol", "on_inaccurate", "time_limit", "blas_threads")
+#: Solvers of the convex training problem.
+SOLVERS = ("fast", "cvxpy")
 
 
-def _validate(X, y, eps, lam, loss, solver, attack_norm, n_classes):
-    loss = check_choice(loss, "loss", LOSSES)
-    solver = check_choice(solver, "solver", SOLVERS)
-    eps = check_nonnegative(eps, "eps")
-    lam = check_nonnegative(lam, "lam")
-    attack_norm = check_exponent(attack_norm, "attack_norm")
-    if is_torch_tensor(X):
-        X = X.detach().cpu().numpy()
-    X = check_matrix(X, "X", allow_torch=False)
-    n = X.shape[0]
-    if loss in BINARY_LOSSES:
-        if n_classes not in (None, 2):
-            raise ValueError(f"n_classes must be None or 2 for the binary loss {loss!r}, got {n_classes!r}")
-        y = check_binary_labels(y, n, "y")
-        if np.unique(y).size < 2:
-            raise ValueError(f"y must contain both labels -1 and +1, got only {np.unique(y).tolist()}")
-        K = None
-    else:
-        y, K = check_multiclass_labels(y, n, n_classes, "y")
-    return X, y, eps, lam, loss, solver, attack_norm, K
+def _check_solver(solver: Any) -> str:
+    if solver == "sgd-attack":
+        raise ValueError(
+            "solver='sgd-attack' is not a solver of fit_linear: the paper's SGD protocol minimises a "
+            "different objective (the cross-entropy at a single-target worst case, not the convex "
+            "problem); call radbound.train.fit_sgd_attack for it"
+        )
+    return check_choice(solver, "solver", SOLVERS)
 
 
-def _split_options(options: dict[str, Any], allowed: tuple[str, ...], solver: str) -> dict[str, Any]:
+def _split_options(options: dict[str, Any], checker: Any, solver: str) -> dict[str, Any]:
+    """Validate the solver options with ``checker`` (whose keywords are the allowed options)."""
+    allowed = sorted(inspect.signature(checker).parameters)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise TypeError(f"unknown option(s) {unknown} for solver={solver!r}; allowed: {sorted(allowed)}")
-    return options
+        raise TypeError(f"unknown option(s) {unknown} for solver={solver!r}; allowed: {allowed}")
+    return checker(**options)
 
 
 def fit_linear(
@@ -105,37 +89,42 @@ def fit_linear(
     lam : float
         l1 penalty weight, >= 0.
     loss : {"logistic", "hinge", "multiclass-hinge", "softmax"}
-    solver : {"fast", "cvxpy", "sgd-attack"}
+    solver : {"fast", "cvxpy"}
         ``"fast"`` (default): :mod:`radbound.train.fast` — L-BFGS-B on a split (logistic), smoothing +
         cone-restricted L-BFGS-B (softmax), sparse LP by HiGHS (hinge losses), each with a duality-gap
         certificate; l_inf attacks only. ``"cvxpy"``: the reference program
         (:class:`radbound.train.cvx.CvxpyLinearProgram`, cached per data set so that eps/lam sweeps
-        reuse the compiled problem); any ``attack_norm``. ``"sgd-attack"``: the paper's protocol
-        (:func:`radbound.train.sgd.fit_sgd_attack`; options forwarded).
+        reuse the compiled problem); any ``attack_norm``, with the same certificate. The paper's
+        SGD protocol, which minimises another objective, is :func:`radbound.train.fit_sgd_attack`.
     attack_norm : float
         r in [1, inf].
     fit_intercept : bool
         Fit the bias b (default True); otherwise b = 0.
     n_classes : int, optional
-        K for multi-class losses (default ``max(y) + 1``).
+        K for multi-class losses. By default the classes are the labels present (any integers;
+        ``model.classes`` maps the rows of W to them); a declared K needs labels in ``0..K-1``
+        (absent classes allowed) and at most n_samples classes.
     **options
         cvxpy: ``cvxpy_solver`` ("CLARABEL"), ``on_inaccurate`` ("warn" | "raise"), ``check_rtol``,
         ``gap_rtol``, ``verbose``, ``solver_options`` (dict for ``problem.solve``).
         fast: ``warm_start`` (a LinearModel), ``tol`` (target relative duality gap, 1e-7),
         ``max_iter``, ``gtol``, ``on_inaccurate``, ``time_limit`` (hinge LPs, seconds), ``blas_threads``
-        (1 by default; None leaves BLAS alone).
-        sgd-attack: the keyword arguments of ``fit_sgd_attack``.
+        (1 by default; None leaves BLAS alone). Every option is validated before any work.
 
     Returns
     -------
     LinearModel
-        ``objective`` is recomputed from ``(W, b)``; ``diagnostics`` holds the status, time and the
-        certificate (``duality_gap``, ``rel_gap``; ``kkt_residual`` for the smooth fast solvers).
+        ``objective`` is the convex objective recomputed from ``(W, b)``
+        (``objective_kind="convex"``, equal to :func:`radbound.train.objective`); ``certificate``
+        is its duality gap; ``diagnostics`` holds the status, ``certified`` (True only when the
+        duality gap, or at ``lam = 0`` the fast solver's KKT residual, confirms optimality), time
+        and iterations.
 
     Raises
     ------
     ValueError, TypeError
-        Bad shapes, labels, eps < 0, lam < 0, unknown loss, solver or option.
+        Bad shapes, labels, eps < 0, lam < 0, unknown loss, solver or option, a bad option value,
+        or a problem too large for memory (:data:`radbound.train._problem.MEMORY_LIMIT_BYTES`).
     NotImplementedError
         ``solver="fast"`` with an attack norm other than inf.
     radbound.train.SolverError
@@ -162,41 +151,33 @@ def fit_linear(
     >>> bool(abs(fast.objective - ref.objective) <= 1e-6 * ref.objective)
     True
     """
-    X, y, eps, lam, loss, solver, attack_norm, K = _validate(
-        X, y, eps, lam, loss, solver, attack_norm, n_classes
-    )
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {type(fit_intercept).__name__} {fit_intercept!r}")
-    if solver == "cvxpy":
-        from .cvx import get_program
-
-        opts = _split_options(options, _CVXPY_OPTIONS, solver)
-        prog = get_program(
-            X, y, loss=loss, attack_norm=attack_norm, fit_intercept=bool(fit_intercept), n_classes=K
-        )
-        kw = dict(opts)
-        cvx_solver = kw.pop("cvxpy_solver", "CLARABEL")
-        return prog.solve(eps, lam, solver=cvx_solver, **kw)
+    solver = _check_solver(solver)
     if solver == "fast":
-        if attack_norm != math.inf:
-            raise NotImplementedError(
-                "solver='fast' supports attack_norm=inf only (the paper's l_inf attack), "
-                f"got {attack_norm!r}; "
-                "use solver='cvxpy' for other attack norms"
-            )
-        from .fast import fit_fast
-
-        opts = _split_options(options, _FAST_OPTIONS, solver)
-        return fit_fast(
-            X, y, eps=eps, lam=lam, loss=loss, n_classes=K, fit_intercept=bool(fit_intercept), **opts
+        opts = _split_options(options, check_fast_options, solver)
+        problem = TrainingProblem.build(
+            X,
+            y,
+            eps=eps,
+            lam=lam,
+            loss=loss,
+            attack_norm=attack_norm,
+            fit_intercept=fit_intercept,
+            n_classes=n_classes,
         )
-    from .sgd import fit_sgd_attack
-
-    if not fit_intercept:
-        raise ValueError("fit_intercept=False is not supported by solver='sgd-attack'")
-    if n_classes is not None:
-        options = {"n_classes": n_classes, **options}
-    return fit_sgd_attack(X, y, eps=eps, lam=lam, loss=loss, attack_norm=attack_norm, **options)
+        return fit_fast(problem, **opts)
+    opts = _split_options(options, check_cvxpy_options, solver)
+    problem = TrainingProblem.build(
+        X,
+        y,
+        eps=eps,
+        lam=lam,
+        loss=loss,
+        attack_norm=attack_norm,
+        fit_intercept=fit_intercept,
+        n_classes=n_classes,
+    )
+    prog = get_program(problem)
+    return prog.solve(problem.eps, problem.lam, **opts)
 
 
 def fit_path(
@@ -227,6 +208,7 @@ def fit_path(
     >>> bool(norms[0] <= norms[1] <= norms[2])   # less penalty, larger weights
     True
     """
+    solver = _check_solver(solver)
     e = np.atleast_1d(np.asarray(eps, dtype=np.float64))
     lam_arr = np.atleast_1d(np.asarray(lam, dtype=np.float64))
     if e.ndim != 1 or lam_arr.ndim != 1:

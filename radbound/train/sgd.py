@@ -41,13 +41,13 @@ from .._validation import (
     check_exponent,
     check_int,
     check_matrix,
-    check_multiclass_labels,
     check_nonnegative,
     check_positive,
     check_random_state,
     dual_exponent,
 )
 from ._model import LinearModel
+from ._problem import check_working_memory, encode_class_labels
 
 __all__ = ["fit_sgd_attack"]
 
@@ -365,7 +365,7 @@ def fit_sgd_attack(
     X : array of shape (n, d)
         Training inputs (numpy; MNIST pixels in [0, 1], no clipping of the attack).
     y : array of shape (n,)
-        Labels 0..K-1 (softmax) or in {-1, +1} (logistic).
+        Integer class labels (softmax) or labels in {-1, +1} (logistic).
     eps : float
         Training attack radius (``>= 0``).
     lam : float
@@ -394,7 +394,9 @@ def fit_sgd_attack(
         the precision of the paper's TF code; results then differ from float64 in
         the last digits).
     n_classes : int or None
-        Number of classes K (default ``max(y) + 1``).
+        Number of classes K. By default the classes are the labels present (any integers;
+        ``model.classes`` maps the rows of W to them); a declared K needs labels in ``0..K-1``
+        (absent classes allowed) and at most n classes.
 
     Returns
     -------
@@ -402,6 +404,13 @@ def fit_sgd_attack(
         ``solver="sgd-attack"``; ``objective`` is the training objective recomputed
         at the end: the mean loss over the whole training set, each sample replaced
         by its worst case under the training ``rule``, plus :math:`\lambda\|W\|_1`.
+        For a softmax model this is the cross-entropy at a single-target worst case,
+        not the convex objective of :func:`radbound.train.fit_linear` (which bounds
+        the adversarial cross-entropy from above through all pairs), so
+        ``objective_kind`` is ``"single-target-paper"`` or ``"single-target-exact"``
+        and ``radbound.train.objective(..., kind=model.objective_kind)`` reproduces it;
+        the logistic model's objective is the exact adversarial one
+        (``objective_kind="convex"``).
         ``diagnostics``: ``steps``, ``time`` (s), ``time_per_step`` (s),
         ``train_adv_accuracy`` (exact attack, :func:`radbound.attacks.linear_robust_accuracy`),
         ``train_adv_accuracy_rule`` (accuracy under the training rule's attack, the
@@ -444,8 +453,11 @@ def fit_sgd_attack(
     if binary:
         yv = check_binary_labels(y, n).astype(dtype)
         K = 2
+        classes = np.array([-1, 1])
     else:
-        yv, K = check_multiclass_labels(y, n, n_classes)
+        yv, classes = encode_class_labels(y, n, n_classes)
+        K = classes.size
+    check_working_memory(n, d, None if binary else K)
     rng = check_random_state(seed)
     Xd = np.ascontiguousarray(X, dtype=dtype)
     W, b = _check_init(init, binary, K, d, dtype)
@@ -531,4 +543,6 @@ def fit_sgd_attack(
         objective=objective,
         solver="sgd-attack",
         diagnostics=diagnostics,
+        objective_kind="convex" if binary else f"single-target-{rule}",
+        classes=classes,
     )
