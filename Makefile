@@ -76,14 +76,14 @@ format: setup
 benchmarks: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-# The notebooks: NN_name.py (jupytext percent format) is the source; NN_name.ipynb is synced from it
-# by jupytext and executed in place, so that the committed notebook shows its outputs and plots.
+# The notebooks: NN_name.py (jupytext percent format) is the source; NN_name.ipynb is updated from it
+# by jupytext (inputs only, whatever the files' times) and executed in place, so that the committed notebook shows its outputs and plots.
 INLINE := module://matplotlib_inline.backend_inline
 NB ?= [0-9][0-9]_*
 notebooks: setup
 	@cd notebooks && for src in $(NB).py; do \
 	  echo "== $$src"; \
-	  ../$(BIN)/jupytext --quiet --sync "$$src" || exit 1; \
+	  ../$(BIN)/jupytext --quiet --update --to ipynb "$$src" || exit 1; \
 	  MPLBACKEND=$(INLINE) ../$(BIN)/jupyter-execute --inplace --timeout=600 "$${src%.py}.ipynb" 2>/dev/null || exit 1; \
 	done
 

@@ -76,7 +76,7 @@ def train_set(rep):
 train0 = train_set(0)
 model = fit_sgd_attack(train0.X, train0.y, eps=0.0, lam=0.0, n_steps=n_steps, seed=0)
 W, b = model.W, model.b
-print(f"softmax model W {W.shape}, solver {model.solver}, training objective {model.objective:.4f}")
+print(f"softmax model W {W.shape}, training objective {model.objective:.4f}")
 print(f"clean test accuracy: {np.mean(model.predict(test.X) == test.y):.3f}")
 
 Xa, ya = test.X[: 1000 * SCALE], test.y[: 1000 * SCALE]  # attacked images (PGD is the slow part)
