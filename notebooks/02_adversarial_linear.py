@@ -178,10 +178,8 @@ for side in sides:
     for p in (2, 1):
         for eps in eps_list:
             est = rb.adversarial_linear_rademacher(Xs, y_img, eps=eps, p=p, n_draws=n_draws, seed=side)
-            term = eps * dimension_factor(side * side, p=p) * est.details["mean_abs_s"] / (2 * n_img)
-            rows.append(
-                dict(d=side * side, p=p, eps=eps, adv=est.value, nat=est.details["natural"], term=term)
-            )
+            term = eps * dimension_factor(side * side, p=p) * est.mean_abs_s / (2 * n_img)
+            rows.append(dict(d=side * side, p=p, eps=eps, adv=est.value, nat=est.natural, term=term))
 
 for p in (2, 1):
     sel = [r for r in rows if r["p"] == p and r["eps"] == eps_list[0]]

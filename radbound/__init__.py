@@ -8,7 +8,7 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, Bound
+Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.
@@ -16,7 +16,7 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
     Complexities of linear classes.
 
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
-``train``, ``networks``, ``data``, ``plot``, ``study``.
+``train``, ``networks``, ``data``, ``plot``, ``study``, ``pacbayes`` (PAC-Bayes risk certificates).
 """
 
 from __future__ import annotations
@@ -30,13 +30,16 @@ from .complexity import (
     linear_rademacher,
     multiclass_rademacher,
 )
-from .results import Bound, Estimate
+from .results import AdversarialEstimate, Bound, Estimate, LowerEstimate, MulticlassEstimate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdversarialEstimate",
     "Bound",
     "Estimate",
+    "LowerEstimate",
+    "MulticlassEstimate",
     "adversarial_linear_rademacher",
     "empirical_rademacher",
     "linear_rademacher",
@@ -44,7 +47,18 @@ __all__ = [
     "__version__",
 ]
 
-_SUBMODULES = ("bounds", "attacks", "train", "networks", "data", "plot", "study", "complexity", "cli")
+_SUBMODULES = (
+    "bounds",
+    "attacks",
+    "train",
+    "networks",
+    "data",
+    "plot",
+    "study",
+    "complexity",
+    "cli",
+    "pacbayes",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,6 @@ or asked for ``backend="torch"``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -96,20 +95,6 @@ class NumpyBackend(Backend):
 
     def matmul(self, a: Any, b: Any) -> Any:
         return a @ b
-
-    def norm(self, a: Any, q: float, axis: int = -1) -> Any:
-        """l_q norm along ``axis`` for q in [1, inf]."""
-        if math.isinf(q):
-            return np.max(np.abs(a), axis=axis)
-        if q == 1.0:
-            return np.sum(np.abs(a), axis=axis)
-        if q == 2.0:
-            return (
-                np.sqrt(np.einsum("...i,...i->...", a, a))
-                if axis in (-1, a.ndim - 1)
-                else np.linalg.norm(a, axis=axis)
-            )
-        return np.sum(np.abs(a) ** q, axis=axis) ** (1.0 / q)
 
     def concatenate(self, arrays: Any, axis: int = 0) -> Any:
         return np.concatenate(arrays, axis=axis)
@@ -260,9 +245,6 @@ class TorchBackend(Backend):
 
     def matmul(self, a: Any, b: Any) -> Any:
         return a @ b
-
-    def norm(self, a: Any, q: float, axis: int = -1) -> Any:
-        return self.torch.linalg.vector_norm(a, ord=q, dim=axis)
 
     def concatenate(self, arrays: Any, axis: int = 0) -> Any:
         return self.torch.cat(list(arrays), dim=axis)

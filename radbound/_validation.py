@@ -15,7 +15,6 @@ import numpy as np
 
 __all__ = [
     "check_exponent",
-    "dual_exponent",
     "check_nonnegative",
     "check_positive",
     "check_probability",
@@ -25,6 +24,7 @@ __all__ = [
     "check_binary_labels",
     "check_multiclass_labels",
     "check_random_state",
+    "spawn_generators",
     "is_torch_tensor",
 ]
 
@@ -52,15 +52,6 @@ def check_exponent(p: Any, name: str = "p") -> float:
     if not (p >= 1.0):  # also rejects NaN
         raise ValueError(f"{name} must be in [1, inf], got {p!r}")
     return p
-
-
-def dual_exponent(p: float) -> float:
-    """The Hoelder conjugate q of p: 1/p + 1/q = 1 (1 <-> inf)."""
-    if p == 1.0:
-        return math.inf
-    if math.isinf(p):
-        return 1.0
-    return p / (p - 1.0)
 
 
 def check_nonnegative(x: Any, name: str) -> float:
@@ -207,6 +198,26 @@ def check_multiclass_labels(
         if arr.max() >= k:
             raise ValueError(f"{name} must hold labels in 0..{k - 1} (n_classes={k}), got {int(arr.max())}")
     return arr, k
+
+
+def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
+    """``n`` independent Generators split from ``seed`` (None, int or Generator) by ``SeedSequence.spawn``.
+
+    An int gives the children of ``SeedSequence(seed)`` (reproducible); a Generator spawns children
+    of its own seed sequence (its stream is left untouched); None gives fresh entropy.
+
+    Examples
+    --------
+    >>> a, b = spawn_generators(0, 2)
+    >>> a2, _ = spawn_generators(0, 2)
+    >>> bool(a.random() == a2.random()), bool(a.random() != b.random())
+    (True, True)
+    """
+    n = check_int(n, "n", minimum=1)
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(n))
+    check_random_state(seed)  # validates seed (type, sign) with the usual message
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def check_random_state(seed: Any) -> np.random.Generator:

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_backend
+from ._lp import clipped_room, dual_exponent, norm, project_ball, ramp, unit_maximiser
 from ._validation import (
     check_binary_labels,
     check_choice,
@@ -63,7 +64,6 @@ from ._validation import (
     check_nonnegative,
     check_positive,
     check_random_state,
-    dual_exponent,
     is_torch_tensor,
 )
 
@@ -224,32 +224,9 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
 # ---------------------------------------------------------------------------
 
 
-def _dual_norm(nx: Any, V: Any, q: float) -> Any:
-    """Row-wise l_q norm of V (last axis)."""
-    return nx.norm(V, q, axis=-1)
-
-
-def _unit_maximiser(nx: Any, V: Any, r: float) -> Any:
-    r"""Rows of :math:`u_r(v) = \arg\max_{\|\delta\|_r\le 1}\langle v,\delta\rangle` for rows v of V."""
-    if math.isinf(r):
-        return nx.sign(V)
-    A = nx.abs(V)
-    if r == 1.0:
-        flat = V.reshape(-1, V.shape[-1])
-        idx = nx.argmax(nx.abs(flat), axis=1)
-        U = nx.zeros(flat.shape, dtype=flat.dtype)
-        rows = nx.arange(flat.shape[0])
-        U[rows, idx] = nx.sign(flat[rows, idx])
-        return U.reshape(V.shape)
-    q = dual_exponent(r)
-    nrm = _dual_norm(nx, V, q)[..., None]
-    safe = nx.where(nrm > 0, nrm, 1.0)
-    return nx.sign(V) * (A / safe) ** (q - 1.0)
-
-
 def _pairwise_dual_norms(nx: Any, W: Any, q: float) -> Any:
     r"""The K x K table :math:`D_{jk} = \|w_j - w_k\|_q` (K^2 d work, O(K d) memory)."""
-    return nx.stack([_dual_norm(nx, W[j] - W, q) for j in range(W.shape[0])], axis=0)
+    return nx.stack([norm(W[j] - W, q) for j in range(W.shape[0])], axis=0)
 
 
 def _logits(P: _Problem, X: Any | None = None) -> Any:
@@ -359,7 +336,7 @@ def adversarial_margins(W: Any, b: Any, X: Any, y: Any, *, eps: float, attack_no
     if P.binary:
         m = P.y * Z
         if eps > 0:
-            m = m - eps * _dual_norm(P.nx, P.W, q)
+            m = m - eps * norm(P.W, q)
         return m
     return _exact_multiclass(P, Z, eps, q)[0]
 
@@ -465,10 +442,10 @@ def linear_worst_case(
         return _clipped_linf(P, Z, eps, box, rule)
     exact = box is None
     if P.binary:
-        U = _unit_maximiser(nx, P.W[None, :], r)  # (1, d)
+        U = unit_maximiser(P.W[None, :], r)  # (1, d)
         X_adv = X - (eps * P.y)[:, None] * U
         target = None
-        margins = P.y * Z - eps * _dual_norm(nx, P.W, q)
+        margins = P.y * Z - eps * norm(P.W, q)
     else:
         rows = nx.arange(n)
         if rule == "exact":
@@ -483,14 +460,14 @@ def linear_worst_case(
             exact = False
         K, d = P.W.shape
         if K * K <= n:  # the (K, K, d) table of directions is smaller than X_adv: gather from it
-            Upairs = _unit_maximiser(nx, P.W[:, None, :] - P.W[None, :, :], r)
+            Upairs = unit_maximiser(P.W[:, None, :] - P.W[None, :, :], r)
             step = Upairs[P.y, target]
             if rule == "paper" and box is None:  # logits at X_adv without a second pass over X
                 UW = Upairs.reshape(K * K, d) @ P.W.T  # (K^2, K)
                 shift = UW.reshape(K, K, K)[P.y, target]
                 margins = _margins_from_logits(P, Z - eps * shift)
         else:
-            step = _unit_maximiser(nx, P.W[P.y] - P.W[target], r)
+            step = unit_maximiser(P.W[P.y] - P.W[target], r)
             margins = None if rule == "paper" else margins
         step *= -eps
         step += X
@@ -508,8 +485,7 @@ def _clipped_linf(P: _Problem, Z: Any, eps: float, box: tuple[float, float], rul
     nx = P.nx
     lo, hi = box
     X = P.X
-    down = nx.minimum(X - lo, eps)  # room to move down, >= 0
-    up = nx.minimum(hi - X, eps)  # room to move up, >= 0
+    down, up = clipped_room(X, eps, lo, hi)  # room to move down and up, >= 0
     n = X.shape[0]
     if P.binary:
         pos = nx.maximum(P.W, 0.0)
@@ -641,33 +617,7 @@ def ramp_risk(
     margin = check_positive(margin, "margin")
     m = adversarial_margins(W, b, X, y, eps=eps, attack_norm=attack_norm)
     nx = get_backend(m)
-    m = nx.to_numpy(m)
-    return float(np.mean(1.0 - np.clip(m, 0.0, margin) / margin))
-
-
-def _project_ball(D: np.ndarray, r: float, eps: float) -> np.ndarray:
-    """Project the rows of D onto the l_r ball of radius eps (exact for r in {1, 2, inf};
-    radial rescaling, a feasible retraction, for other r)."""
-    if math.isinf(r):
-        return np.clip(D, -eps, eps)
-    if r == 1.0:
-        A = np.abs(D)
-        norms = A.sum(axis=1)
-        out = D.copy()
-        over = norms > eps
-        if over.any():
-            a = A[over]
-            u = -np.sort(-a, axis=1)
-            css = np.cumsum(u, axis=1)
-            j = np.arange(1, a.shape[1] + 1)
-            cond = u * j > css - eps
-            rho = a.shape[1] - np.argmax(cond[:, ::-1], axis=1)  # last index where cond holds
-            theta = (css[np.arange(a.shape[0]), rho - 1] - eps) / rho
-            out[over] = np.sign(D[over]) * np.maximum(a - theta[:, None], 0.0)
-        return out
-    norms = np.linalg.norm(D, axis=1) if r == 2.0 else np.sum(np.abs(D) ** r, axis=1) ** (1.0 / r)
-    scale = np.where(norms > eps, eps / np.where(norms > 0, norms, 1.0), 1.0)
-    return D * scale[:, None]
+    return float(np.mean(ramp(nx.to_numpy(m), margin)))
 
 
 def pgd_linear(
@@ -691,9 +641,8 @@ def pgd_linear(
     for the attack norm, :math:`x' \leftarrow x' - \alpha\, u_r(\nabla_{x'} M)` with
     :math:`\nabla_{x'} M = w_y - w_{k(x')}` (:math:`y w` for a binary model),
     :math:`k(x')` the current runner-up class, then projects onto
-    :math:`B_r(x,\epsilon)` (exactly for :math:`r \in \{1, 2, \infty\}`; other r use
-    radial rescaling onto the ball, a feasible retraction). The best iterate of
-    each sample is kept.
+    :math:`B_r(x,\epsilon)` (the Euclidean projection of :func:`radbound._lp.project_ball`,
+    exact for every r). The best iterate of each sample is kept.
 
     Parameters
     ----------
@@ -748,7 +697,7 @@ def pgd_linear(
             delta = rng.uniform(-eps, eps, size=(n, d))
         else:
             g = rng.standard_normal((n, d))
-            g /= np.sum(np.abs(g) ** r, axis=1, keepdims=True) ** (1.0 / r)
+            g /= norm(g, r)[:, None]
             delta = g * (eps * rng.uniform(size=(n, 1)))
     else:
         delta = np.zeros_like(X)
@@ -768,8 +717,8 @@ def pgd_linear(
     cur, k = best_X.copy(), best_k
     for _ in range(steps):
         grad = P.y[:, None] * P.W[None, :] if P.binary else P.W[P.y] - P.W[k]
-        step = _unit_maximiser(P.nx, grad, r)
-        cur = X + _project_ball(cur - step_size * step - X, r, eps)
+        step = unit_maximiser(grad, r)
+        cur = X + project_ball(cur - step_size * step - X, r, eps)
         m, k = evaluate(cur)
         better = m < best_m
         best_m = np.where(better, m, best_m)

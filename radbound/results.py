@@ -1,9 +1,11 @@
-"""Result objects shared by the whole package: :class:`Estimate` and :class:`Bound`.
+"""Result objects shared by the whole package: :class:`Estimate` (and its typed kinds) and :class:`Bound`.
 
-Both are small frozen dataclasses. An :class:`Estimate` is a number with its
-uncertainty (exact enumeration or Monte Carlo); a :class:`Bound` is a number
-with its named terms, constants, source and a symbolic formula (sympy, built
-lazily so that ``import radbound`` never imports sympy).
+All are small frozen dataclasses. An :class:`Estimate` is a number with its
+uncertainty (exact enumeration or Monte Carlo); :class:`AdversarialEstimate`,
+:class:`MulticlassEstimate` and :class:`LowerEstimate` add the named quantities other
+modules read back (typed fields, so that a renamed field fails at import, not at run
+time); a :class:`Bound` is a number with its named terms, constants, source and a
+symbolic formula (sympy, built lazily so that ``import radbound`` never imports sympy).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Estimate", "Bound"]
+from ._concentration import rescale_half_width
+
+__all__ = ["Estimate", "AdversarialEstimate", "MulticlassEstimate", "LowerEstimate", "Bound"]
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -42,8 +46,11 @@ class Estimate:
         The failure probability of ``interval``.
     antithetic : bool
         Whether Monte-Carlo draws came in antithetic pairs ``(sigma, -sigma)``.
-    details : Mapping
-        Extra named quantities (e.g. per-class values), read-only.
+
+    Monte-Carlo uncertainty is carried forward in one style: the two-sided interval at level
+    ``delta`` is stored, and :meth:`half_width` gives the half-width at any other level, one- or
+    two-sided (the McDiarmid variance proxy is the same; see
+    :func:`radbound._concentration.rescale_half_width`).
 
     Examples
     --------
@@ -60,12 +67,10 @@ class Estimate:
     interval: tuple[float, float] | None = None
     delta: float | None = None
     antithetic: bool = False
-    details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", float(self.value))
         object.__setattr__(self, "stderr", float(self.stderr))
-        object.__setattr__(self, "details", _freeze(self.details))
         if self.interval is not None:
             lo, hi = self.interval
             object.__setattr__(self, "interval", (float(lo), float(hi)))
@@ -75,19 +80,180 @@ class Estimate:
         """True when the value is an exact average over all sign vectors."""
         return self.method == "exact"
 
+    def half_width(self, delta: float | None = None, *, two_sided: bool = True) -> float:
+        r"""Half-width of the McDiarmid interval at level ``delta`` (default: this estimate's own).
+
+        .. math::
+            t = h \sqrt{\log(k/\delta) / \log(2/\delta_e)}, \qquad k = 2 \text{ (two-sided)},
+            \ 1 \text{ (one-sided)},
+
+        with :math:`h` the half-width of ``interval`` at its level :math:`\delta_e` = ``self.delta``.
+        ``two_sided=False`` gives the one-sided deviation :math:`t` with
+        :math:`P(\text{true value} > \text{value} + t) \le \delta`. 0 for an exact estimate.
+
+        Parameters
+        ----------
+        delta : float, optional
+            Failure probability in (0, 1); default ``self.delta``.
+        two_sided : bool
+            Two-sided half-width (default) or one-sided deviation.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            For a Monte-Carlo estimate without interval (computed without bounded differences).
+
+        Examples
+        --------
+        >>> import math
+        >>> from radbound import Estimate
+        >>> e = Estimate(0.3, 0.01, "monte-carlo", 100, interval=(0.2, 0.4), delta=0.1)
+        >>> math.isclose(e.half_width(), 0.1), math.isclose(e.half_width(0.05, two_sided=False), 0.1)
+        (True, True)
+        """
+        if self.is_exact:
+            return 0.0
+        if self.interval is None or self.delta is None:
+            raise ValueError(
+                "this Monte-Carlo Estimate has no McDiarmid interval (it was computed without "
+                "bounded differences), so it has no half-width"
+            )
+        h = self.interval[1] - self.value
+        if delta is None and two_sided:
+            return h
+        return rescale_half_width(h, self.delta, self.delta if delta is None else delta, two_sided=two_sided)
+
     def __float__(self) -> float:
         return self.value
 
     def __repr__(self) -> str:
         if self.is_exact:
-            return f"Estimate({self.value:.6g}, exact over {self.n_draws} sign vectors)"
-        s = f"Estimate({self.value:.6g} ± {self.stderr:.2g} s.e., {self.method}, {self.n_draws} draws"
+            return f"{type(self).__name__}({self.value:.6g}, exact over {self.n_draws} sign vectors)"
+        name = type(self).__name__
+        s = f"{name}({self.value:.6g} ± {self.stderr:.2g} s.e., {self.method}, {self.n_draws} draws"
         if self.antithetic:
             s += ", antithetic"
         if self.interval is not None:
             lo, hi = self.interval
             s += f"; {100 * (1 - self.delta):.4g}% interval [{lo:.6g}, {hi:.6g}]"
         return s + ")"
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class AdversarialEstimate(Estimate):
+    r"""The adversarial complexity of a binary linear class, with its natural part on the SAME draws.
+
+    Returned by :func:`radbound.adversarial_linear_rademacher`; read by the linear bounds
+    (:func:`radbound.bounds.adversarial_linear_upper_bound` and the lower bound), which then hold
+    exactly for these numbers.
+
+    Attributes
+    ----------
+    value, stderr, method, n_draws, interval, delta, antithetic
+        As in :class:`Estimate` (of :math:`\hat{\mathfrak R}_S(\tilde{\mathcal F})`).
+    natural : float
+        :math:`\hat{\mathfrak R}_S(\mathcal F)`, averaged over the same sign vectors.
+    mean_abs_s : float
+        The average of :math:`|\sum_i \sigma_i|` over the same sign vectors.
+    dim_factor : float
+        :math:`\kappa`: :math:`d^{1/q}` for an :math:`\ell_\infty` attack, 1 for the dual pair.
+
+    Examples
+    --------
+    >>> import numpy as np, radbound as rb
+    >>> est = rb.adversarial_linear_rademacher(np.eye(2), np.array([1.0, -1.0]), eps=0.0, method="exact")
+    >>> est.natural == est.value, est.mean_abs_s          # E|s| = 1 for n = 2
+    (True, 1.0)
+    """
+
+    natural: float
+    mean_abs_s: float
+    dim_factor: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("natural", "mean_abs_s", "dim_factor"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class MulticlassEstimate(Estimate):
+    r"""Per-class Rademacher expectations of a multi-class linear class (same sign vectors).
+
+    Returned by :func:`radbound.multiclass_rademacher`; read by the multi-class bounds. The value is
+    :math:`\frac Wn \sum_k E_k`; the raw expectations carry no :math:`W` and no :math:`1/n`.
+
+    Attributes
+    ----------
+    value, stderr, method, n_draws, interval, delta, antithetic
+        As in :class:`Estimate`.
+    per_class : tuple of float
+        :math:`E_k = \mathbb E\|\sum_{i: y_i = k} \sigma_i x_i\|_q`, :math:`k = 0..K-1`
+        (0 for a class absent from the sample).
+    full : float
+        :math:`\mathbb E\|\sum_{i=1}^n \sigma_i x_i\|_q` (enters the natural bound).
+    class_sizes : tuple of int
+        :math:`|\{i : y_i = k\}|`.
+    p : float
+        The weight norm (row norms :math:`\max_k \|w_k\|_p \le W`).
+    radius : float
+        :math:`W`.
+
+    Examples
+    --------
+    >>> import numpy as np, radbound as rb
+    >>> est = rb.multiclass_rademacher(np.eye(3), np.array([0, 1, 1]), method="exact")
+    >>> est.class_sizes, bool(np.isclose(est.full, np.sqrt(3)))
+    ((1, 2), True)
+    """
+
+    per_class: tuple[float, ...]
+    full: float
+    class_sizes: tuple[int, ...]
+    p: float
+    radius: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "per_class", tuple(float(v) for v in self.per_class))
+        object.__setattr__(self, "class_sizes", tuple(int(v) for v in self.class_sizes))
+        object.__setattr__(self, "full", float(self.full))
+        object.__setattr__(self, "p", float(self.p))
+        object.__setattr__(self, "radius", float(self.radius))
+
+    @property
+    def n_classes(self) -> int:
+        """:math:`K`, the number of classes."""
+        return len(self.per_class)
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class LowerEstimate(Estimate):
+    r"""An estimate of a LOWER bound on a Rademacher complexity (a feasible point per sign vector).
+
+    Returned by :func:`radbound.bounds.multiclass_ramp_lower_estimate`: for each sign vector a
+    heuristic search reports the objective at one feasible model, which is at most the supremum.
+    It is not an upper estimate, so generalization bounds refuse it.
+
+    Attributes
+    ----------
+    value, stderr, method, n_draws, interval, delta, antithetic
+        As in :class:`Estimate`.
+    margin : float
+        :math:`\gamma` of the ramp loss.
+    eps : float
+        Attack radius (0 for the natural class).
+    n_classes : int
+        :math:`K`.
+    """
+
+    margin: float
+    eps: float
+    n_classes: int
 
 
 @dataclass(frozen=True)

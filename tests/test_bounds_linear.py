@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import radbound as rb
-from radbound._validation import dual_exponent
+from radbound._lp import dual_exponent
 from radbound.bounds import (
     adversarial_linear_lower_bound,
     adversarial_linear_sandwich,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import radbound as rb
+from radbound._lp import dual_exponent
 from radbound.bounds import (
     multiclass_adversarial_bound,
     multiclass_natural_bound,
@@ -28,11 +29,11 @@ def test_multiclass_rademacher_matches_enumeration(p):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(8, 3)), np.array([0, 1, 2, 0, 1, 2, 0, 3])
     est = rb.multiclass_rademacher(X, y, p=p, radius=0.7, method="exact")
-    per, full = _enumerate(X, y, 4, rb._validation.dual_exponent(p))
-    np.testing.assert_allclose(est.details["per_class"], per, rtol=1e-12)
-    assert math.isclose(est.details["full"], full, rel_tol=1e-12)
+    per, full = _enumerate(X, y, 4, dual_exponent(p))
+    np.testing.assert_allclose(est.per_class, per, rtol=1e-12)
+    assert math.isclose(est.full, full, rel_tol=1e-12)
     assert math.isclose(est.value, 0.7 * sum(per) / 8, rel_tol=1e-12)
-    assert est.details["class_sizes"] == (3, 2, 2, 1)
+    assert est.class_sizes == (3, 2, 2, 1)
 
 
 def test_multiclass_rademacher_monte_carlo_within_standard_errors():
@@ -51,7 +52,7 @@ def test_multiclass_rademacher_monte_carlo_within_standard_errors():
 
 def test_class_absent_from_sample_contributes_zero():
     est = rb.multiclass_rademacher(np.eye(3), [0, 1, 1], n_classes=4, method="exact")
-    assert est.details["per_class"][2:] == (0.0, 0.0)
+    assert est.per_class[2:] == (0.0, 0.0)
 
 
 CASES = [
@@ -73,7 +74,7 @@ def test_each_multiclass_bound_exceeds_the_optimised_lower_estimate(seed, n, d, 
     lower = multiclass_ramp_lower_estimate(
         X, y, margin=margin, p=p, radius=radius, eps=eps, method="exact", seed=seed, n_steps=120, n_pool=1500
     )
-    assert lower.is_exact and lower.details["heuristic"]
+    assert lower.is_exact and isinstance(lower, rb.LowerEstimate)
     kw = {"margin": margin, "p": p, "radius": radius, "complexity": "exact"}
     bound = (
         multiclass_natural_bound(X, y, **kw)
@@ -166,3 +167,43 @@ def test_fewer_than_two_classes_and_mismatched_estimates():
         multiclass_natural_bound(np.eye(3), [0, 0, 1], margin=1.0, complexity=est)
     with pytest.raises(ValueError, match="eps must be"):
         multiclass_adversarial_bound(np.eye(3), [0, 1, 2], margin=1.0, eps=-1.0)
+
+
+def test_search_effort_does_not_change_the_sign_vectors(monkeypatch):
+    """The seed is split into a sign stream and a search stream: more restarts or steps, same signs."""
+    import radbound.bounds.multiclass as mc
+
+    seen = {}
+    original = mc.ramp_sup_lower
+
+    def recording(X, y, signs, **kw):
+        seen.setdefault(kw["n_restarts"], []).append(np.array(signs))
+        return original(X, y, signs, **kw)
+
+    monkeypatch.setattr(mc, "ramp_sup_lower", recording)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(24, 3)), np.arange(24) % 3
+    for restarts, steps in ((3, 5), (8, 40)):
+        mc.multiclass_ramp_lower_estimate(
+            X,
+            y,
+            margin=1.0,
+            method="monte-carlo",
+            n_draws=20,
+            seed=11,
+            n_restarts=restarts,
+            n_steps=steps,
+            n_pool=50,
+        )
+    np.testing.assert_array_equal(np.vstack(seen[3]), np.vstack(seen[8]))
+    # and the sign stream is the one a Generator spawned from the seed gives the engine
+    sign_rng, _ = rb._validation.spawn_generators(11, 2)
+    ref = []
+    rb.empirical_rademacher(
+        lambda s: ref.append(np.array(s)) or np.zeros(s.shape[0]),
+        24,
+        method="monte-carlo",
+        n_draws=20,
+        seed=sign_rng,
+    )
+    np.testing.assert_array_equal(np.vstack(seen[3]), np.vstack(ref))

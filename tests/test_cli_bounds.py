@@ -1,6 +1,5 @@
 """The ``radbound complexity`` and ``radbound bound`` sub-commands, run in-process."""
 
-import argparse
 import json
 import math
 
@@ -9,21 +8,12 @@ import pytest
 
 import radbound as rb
 from radbound.attacks import ramp_risk
-from radbound.cli import _complexity
+from radbound.cli import main
 
 
 def _main(argv):
-    """Run through the lead's dispatcher when it imports; else through our own parser."""
-    try:
-        from radbound.cli import main
-
-        return main(argv)
-    except ImportError:  # pragma: no cover - the dispatcher's other modules are missing
-        parser = argparse.ArgumentParser(prog="radbound")
-        sub = parser.add_subparsers(dest="command")
-        _complexity.register(sub)
-        args = parser.parse_args(argv)
-        return args.func(args)
+    """Run the ``radbound`` command line in-process."""
+    return main(argv)
 
 
 @pytest.fixture
@@ -155,7 +145,8 @@ def test_labels_in_pm_one_keep_their_sign(tmp_path, capsys):
         ["bound", "generalization", "--data", str(data), "--model", str(model), "--margin", "1"]
         + ["--radius", str(2 * radius), "--method", "exact", "--n", "12", "--json"],
     )
-    idx = np.sort(np.random.default_rng(0).permutation(40)[:12])
+    sample_ss, _ = np.random.SeedSequence(0).spawn(2)  # --seed 0: the subsample's stream
+    idx = np.sort(np.random.default_rng(sample_ss).permutation(40)[:12])
     risk = ramp_risk(w, None, X[idx], y[idx], margin=1.0)
     assert math.isclose(out["results"][-1]["terms"]["empirical risk"], risk)
     assert risk < 0.5  # the model fits its own labels: a flipped labelling would give > 0.5
@@ -228,3 +219,36 @@ def test_mnist_from_the_cli(capsys):
     assert out["n"] == 200 and out["d"] == 784
     nat, adv = out["results"]
     assert adv["value"] >= nat["value"] - 4 * (adv["stderr"] + nat["stderr"])
+
+
+def test_seed_is_split_between_the_subsample_and_the_sign_draws(capsys):
+    """--seed s draws the subsample from SeedSequence(s).spawn(2)[0] and the signs from [1]."""
+    out = _json(
+        capsys,
+        [
+            "complexity",
+            "--mnist",
+            "--classes",
+            "3",
+            "8",
+            "--n",
+            "40",
+            "--method",
+            "monte-carlo",
+            "--n-draws",
+            "60",
+            "--seed",
+            "7",
+            "--json",
+        ],
+    )
+    sample_ss, draws_ss = np.random.SeedSequence(7).spawn(2)
+    ds = rb.data.load_mnist()
+    keep = np.isin(ds.y, [3, 8])
+    X, y = ds.X[keep], ds.y[keep]
+    idx = np.sort(np.random.default_rng(sample_ss).permutation(X.shape[0])[:40])
+    X, y = X[idx], np.where(y[idx] == 3, 1.0, -1.0)
+    nat = rb.linear_rademacher(X, method="monte-carlo", n_draws=60, seed=np.random.default_rng(draws_ss))
+    assert out["results"][0]["value"] == nat.value
+    same = rb.linear_rademacher(X, method="monte-carlo", n_draws=60, seed=7)  # the old, shared stream
+    assert same.value != nat.value

@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import radbound as rb
+from radbound._concentration import expected_abs_sign_sum, mcdiarmid_half_width
 from radbound.complexity._engine import (
     AUTO_EXACT_MAX_N,
     DEFAULT_N_DRAWS,
     EXACT_MAX_N,
     _resolve_method,
-    mcdiarmid_half_width,
 )
-from radbound.complexity._signs import draw_signs, expected_abs_sign_sum, signs_from_codes
+from radbound.complexity._signs import draw_signs, signs_from_codes
 
 
 def abs_sum(signs):
@@ -149,9 +149,11 @@ def test_mcdiarmid_interval():
         abs_sum, 10, method="monte-carlo", n_draws=1000, seed=4, bounded_differences=c, antithetic=False
     )
     assert math.isclose(
-        iid.interval[1] - iid.value, mcdiarmid_half_width(c, 1000, 0.05, False), rel_tol=1e-12
+        iid.interval[1] - iid.value, mcdiarmid_half_width(c, 1000, 0.05, antithetic=False), rel_tol=1e-12
     )
-    assert math.isclose(mcdiarmid_half_width(c, 1000, 0.05, False), math.sqrt(0.4 * math.log(40) / 2000))
+    assert math.isclose(
+        mcdiarmid_half_width(c, 1000, 0.05, antithetic=False), math.sqrt(0.4 * math.log(40) / 2000)
+    )
     assert rb.empirical_rademacher(abs_sum, 10, method="monte-carlo", seed=0).interval is None
 
 

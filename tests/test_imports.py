@@ -35,8 +35,9 @@ MODULES = (
     "radbound.studies.common.linear",
     "radbound.cli",
     "radbound.plot",
+    "radbound.pacbayes",
 )
-LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data")
+LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data", "radbound.pacbayes")
 
 _PROBE = """
 import importlib, json, sys

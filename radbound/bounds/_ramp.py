@@ -17,74 +17,11 @@ the Rademacher complexity of the ramp-loss class.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .._lp import dual_exponent, norm, project_ball, ramp, unit_maximiser
+
 __all__ = ["ramp_sup_lower"]
-
-
-def _dual_norm(V: np.ndarray, s: float) -> np.ndarray:
-    a = np.abs(V)
-    if math.isinf(s):
-        return a.max(axis=-1)
-    if s == 1.0:
-        return a.sum(axis=-1)
-    if s == 2.0:
-        return np.sqrt((V * V).sum(axis=-1))
-    return (a**s).sum(axis=-1) ** (1.0 / s)
-
-
-def _dual_norm_grad(V: np.ndarray, s: float) -> np.ndarray:
-    """A (sub)gradient of ``||v||_s`` along the last axis (0 at v = 0)."""
-    if s == 1.0:
-        return np.sign(V)
-    norms = _dual_norm(V, s)[..., None]
-    safe = np.where(norms > 0, norms, 1.0)
-    if math.isinf(s):
-        a = np.abs(V)
-        idx = a.argmax(axis=-1)[..., None]
-        g = np.zeros_like(V)
-        np.put_along_axis(g, idx, np.take_along_axis(np.sign(V), idx, axis=-1), axis=-1)
-        return g
-    if s == 2.0:
-        return np.where(norms > 0, V / safe, 0.0)
-    return np.where(norms > 0, np.sign(V) * (np.abs(V) / safe) ** (s - 1.0), 0.0)
-
-
-def _project_rows(Wb: np.ndarray, p: float, radius: float) -> np.ndarray:
-    """Project each row w_k onto {||w||_p <= radius} (exact for p in {1, 2, inf}, radial otherwise)."""
-    if math.isinf(p):
-        return np.clip(Wb, -radius, radius)
-    if p == 1.0:
-        a = np.abs(Wb)
-        inside = a.sum(axis=-1, keepdims=True) <= radius
-        u = -np.sort(-a, axis=-1)
-        css = np.cumsum(u, axis=-1) - radius
-        ks = np.arange(1, Wb.shape[-1] + 1)
-        cond = u - css / ks > 0
-        rho = cond.shape[-1] - 1 - np.argmax(cond[..., ::-1], axis=-1)
-        theta = np.take_along_axis(css, rho[..., None], axis=-1) / (rho[..., None] + 1.0)
-        proj = np.sign(Wb) * np.maximum(a - theta, 0.0)
-        return np.where(inside, Wb, proj)
-    norms = _dual_norm(Wb, p)[..., None]
-    scale = np.where(norms > radius, radius / np.where(norms > 0, norms, 1.0), 1.0)
-    return Wb * scale
-
-
-def _dual_direction(G: np.ndarray, p: float) -> np.ndarray:
-    """argmax of <w, G> over the unit l_p ball, row-wise."""
-    q = 1.0 if math.isinf(p) else (math.inf if p == 1.0 else p / (p - 1.0))
-    if math.isinf(p):
-        return np.sign(G)
-    if p == 1.0:
-        out = np.zeros_like(G)
-        idx = np.abs(G).argmax(axis=-1)[..., None]
-        np.put_along_axis(out, idx, np.take_along_axis(np.sign(G), idx, axis=-1), axis=-1)
-        return out
-    norms = _dual_norm(G, q)[..., None]
-    safe = np.where(norms > 0, norms, 1.0)
-    return np.sign(G) * (np.abs(G) / safe) ** (q - 1.0)
 
 
 def _margins(Wb, X, y, eps, s, mask):
@@ -95,13 +32,13 @@ def _margins(Wb, X, y, eps, s, mask):
     V = None
     if eps > 0:
         V = Wb[:, y, None, :] - Wb[:, None, :, :]  # (B, n, K, d): w_{y_i} - w_k
-        m = m - eps * _dual_norm(V, s)
+        m = m - eps * norm(V, s)
     m = np.where(mask, np.inf, m)
     return m, V
 
 
 def _ramp_values(m, gamma):
-    return 1.0 - np.clip(m.min(axis=-1), 0.0, gamma) / gamma
+    return ramp(m.min(axis=-1), gamma)
 
 
 def _exact_objective(m, sigma, gamma):
@@ -133,11 +70,7 @@ def ramp_sup_lower(
     m_signs, n = signs.shape
     K, d = n_classes, X.shape[1]
     R = max(int(n_restarts), 3)
-    s = (
-        1.0
-        if math.isinf(attack_norm)
-        else (math.inf if attack_norm == 1.0 else attack_norm / (attack_norm - 1))
-    )
+    s = dual_exponent(attack_norm)
     sigma = np.repeat(signs, R, axis=0)  # (B, n), restarts grouped by sign vector
     B = sigma.shape[0]
     onehot = np.eye(K)[y]  # (n, K)
@@ -145,8 +78,8 @@ def ramp_sup_lower(
 
     # A shared pool of random feasible models, scored for every sign vector at once (J = sigma . phi).
     pool = rng.normal(size=(n_pool, K, d))
-    pool = radius * pool / np.maximum(_dual_norm(pool, p)[..., None], 1e-300)
-    pool = _project_rows(pool * rng.uniform(0.0, 1.0, size=(n_pool, 1, 1)) ** 0.5, p, radius)
+    pool = radius * pool / np.maximum(norm(pool, p)[..., None], 1e-300)
+    pool = project_ball(pool * rng.uniform(0.0, 1.0, size=(n_pool, 1, 1)) ** 0.5, p, radius)
     pool_phi = _ramp_values(_margins(pool, X, y, eps, s, mask)[0], margin)  # (P, n)
     pool_J = signs @ pool_phi.T / n  # (m, P)
     top = np.argsort(-pool_J, axis=1)[:, : R - 2]  # best pool members per sign vector
@@ -154,7 +87,7 @@ def ramp_sup_lower(
     G = np.einsum("bn,nk,nd->bkd", -sigma, onehot - (1.0 - onehot) / max(K - 1, 1), X)
     Wb = np.empty((B, K, d))
     Wb.reshape(m_signs, R, K, d)[:, 0] = 0.0
-    Wb.reshape(m_signs, R, K, d)[:, 1] = (radius * _dual_direction(G, p)).reshape(m_signs, R, K, d)[:, 1]
+    Wb.reshape(m_signs, R, K, d)[:, 1] = (radius * unit_maximiser(G, p)).reshape(m_signs, R, K, d)[:, 1]
     Wb.reshape(m_signs, R, K, d)[:, 2:] = pool[top]
 
     best = _exact_objective(_margins(Wb, X, y, eps, s, mask)[0], sigma, margin)
@@ -177,7 +110,7 @@ def ramp_sup_lower(
         coef = sigma * dphi / n  # dJ/dM_i, (B, n)
         Gw = coef[..., None] * a  # (B, n, K)
         if eps > 0:
-            H = Gw[..., None] * (X[None, :, None, :] - eps * _dual_norm_grad(V, s))
+            H = Gw[..., None] * (X[None, :, None, :] - eps * unit_maximiser(V, dual_exponent(s)))
         else:
             H = Gw[..., None] * X[None, :, None, :]
         grad = -H.sum(axis=1) + np.einsum("bnd,nk->bkd", H.sum(axis=2), onehot)
@@ -185,7 +118,7 @@ def ramp_sup_lower(
         vel = b2 * vel + (1 - b2) * grad * grad
         step = (mom / (1 - b1**t)) / (np.sqrt(vel / (1 - b2**t)) + 1e-12)
         lr = lr0 * (1.0 - 0.9 * frac)
-        Wb = _project_rows(Wb + lr * step, p, radius)
+        Wb = project_ball(Wb + lr * step, p, radius)
     m, _ = _margins(Wb, X, y, eps, s, mask)
     best = np.maximum(best, _exact_objective(m, sigma, margin))
     return n * np.maximum(best.reshape(m_signs, R).max(axis=1), pool_J.max(axis=1))

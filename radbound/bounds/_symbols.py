@@ -10,7 +10,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import check_exponent, check_int, dual_exponent
+from .._concentration import expected_abs_sign_sum
+from .._lp import dual_exponent
+from .._validation import check_exponent, check_int
 from ..results import Bound, Estimate
 
 __all__ = ["expected_abs_sign_sum", "dimension_factor"]
@@ -27,55 +29,6 @@ YIN_2019 = "Yin, Ramchandran & Bartlett (2019), ICML"
 def weakest_status(*statuses: str) -> str:
     """The least trusted of ``statuses`` (paper < derived < unverified)."""
     return max(statuses, key=_STATUS_ORDER.index)
-
-
-def expected_abs_sign_sum(n: int) -> float:
-    r"""Expected absolute value of a sum of ``n`` independent Rademacher signs.
-
-    .. math::
-        \mathbb E \Big| \sum_{i=1}^n \sigma_i \Big|
-        = \frac{n \binom{n-1}{\lfloor (n-1)/2 \rfloor}}{2^{n-1}}
-        \;\in\; \Big[\sqrt{n/2},\ \sqrt n\Big],
-
-    evaluated through log-gamma so that it is accurate for any ``n``. The lower
-    end is Szarek's optimal Khintchine constant, the upper end is Jensen's
-    inequality (:doc:`/theory/binary_linear`).
-
-    Parameters
-    ----------
-    n : int
-        Number of signs, ``n >= 1``.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    :math:`s = \sum_i \sigma_i = n - 2k` with :math:`k \sim \mathrm{Binomial}(n, 1/2)`, and summing
-    :math:`|n - 2k| \binom nk / 2^n` telescopes to the central binomial term above (the mean absolute
-    deviation of a symmetric binomial, de Moivre's formula). The logarithm
-    :math:`\log n + \log\Gamma(n) - \log\Gamma(m+1) - \log\Gamma(n-m) - (n-1)\log 2`,
-    :math:`m = \lfloor (n-1)/2 \rfloor`, avoids the overflow of the binomial coefficient.
-
-    References
-    ----------
-    Closed form: derived (see :doc:`/theory/binary_linear`). Lower end: Szarek (1976), "On the best constants
-    in the Khinchin inequality", Studia Mathematica 58 (the optimal constant :math:`1/\sqrt2`).
-
-    Examples
-    --------
-    >>> from radbound.bounds import expected_abs_sign_sum
-    >>> import math
-    >>> math.isclose(expected_abs_sign_sum(3), (2 * 3 + 6 * 1) / 8)   # s = +-3 w.p. 1/4, +-1 w.p. 3/4
-    True
-    """
-    n = check_int(n, "n", minimum=1)
-    m = (n - 1) // 2
-    log_value = (
-        math.log(n) + math.lgamma(n) - math.lgamma(m + 1) - math.lgamma(n - m) - (n - 1) * math.log(2.0)
-    )
-    return math.exp(log_value)
 
 
 def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._concentration import hoeffding_half_width, rescale_half_width
 from .._validation import check_choice, check_int, check_nonnegative, check_positive, check_probability
-from ..results import Bound, Estimate
+from ..results import Bound, Estimate, LowerEstimate
 from ._symbols import YIN_2019, check_estimate_or_number, merge_inputs, n_symbol, sym, weakest_status
 
 __all__ = ["generalization", "mc_deviation"]
@@ -51,8 +52,7 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     if est.is_exact:
         return 0.0
     if est.interval is not None and est.delta is not None:
-        h = est.interval[1] - est.value
-        return h * math.sqrt(math.log(1.0 / delta) / math.log(2.0 / est.delta))
+        return est.half_width(delta, two_sided=False)
     if value_range is None:
         raise ValueError(
             "complexity is a Monte-Carlo Estimate without a McDiarmid interval: pass mc_range (a bound on "
@@ -60,7 +60,7 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
         )
     R = check_nonnegative(value_range, "mc_range")
     units = est.n_draws // 2 if est.antithetic else est.n_draws
-    return R * math.sqrt(2.0 * math.log(1.0 / delta) / units)
+    return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
 
 
 def generalization(
@@ -181,8 +181,13 @@ def generalization(
             )
         if "mc_half_width" in complexity.constants:
             h, de = complexity.constants["mc_half_width"], complexity.constants["mc_delta"]
-            deviation = h * math.sqrt(math.log(2.0 / delta) / math.log(2.0 / de))
+            deviation = rescale_half_width(h, de, delta / 2.0, two_sided=False)
         note = f"Complexity from the bound {complexity.name!r}."
+    elif isinstance(complexity, LowerEstimate):
+        raise TypeError(
+            "complexity must be an upper estimate or bound, got a LowerEstimate (a lower estimate of the "
+            "complexity cannot give an upper bound on the risk)"
+        )
     elif isinstance(complexity, Estimate):
         c_value = complexity.value
         c_inputs, c_builder = {"R_S": c_value}, (lambda: sym("R_S"))

@@ -28,9 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from .._concentration import mcdiarmid_half_width
+from .._lp import dual_exponent as _dual
+from .._lp import norm
 from .._validation import check_choice, check_exponent, check_matrix, check_nonnegative, check_positive
-from .._validation import dual_exponent as _dual
-from ..results import Bound, Estimate
+from ..complexity import adversarial_linear_rademacher, linear_rademacher
+from ..results import AdversarialEstimate, Bound, Estimate, LowerEstimate
 from ._symbols import (
     C_LOWER,
     YIN_2019,
@@ -219,7 +222,7 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
     W = check_nonnegative(radius, "radius")
     n, d = X.shape
     q = _dual(p)
-    stat = float(np.linalg.norm(np.linalg.norm(X, axis=0), ord=q))
+    stat = float(norm(np.linalg.norm(X, axis=0), q))
 
     def formula() -> Any:
         import sympy
@@ -261,36 +264,41 @@ class _Natural:
 def _natural_mc(
     X: np.ndarray, p: float, W: float, est: Estimate, delta: float = 0.05, extra: float = 0.0
 ) -> dict:
-    """McDiarmid half-width of a Monte-Carlo estimate of R_S(F), at level delta.
+    """McDiarmid half-width of a Monte-Carlo estimate of R_S(F), at level delta, on the estimate's draws.
 
     Changing sigma_i moves the per-draw value by at most c_i = 2 W ||x_i||_q / n (+ ``extra``).
     """
     if est.is_exact:
         return {}
-    n = X.shape[0]
-    c = 2.0 * W * np.linalg.norm(X, ord=_dual(p), axis=1) / n + extra
-    units = est.n_draws / 2 if est.antithetic else est.n_draws
-    h = math.sqrt(float(np.sum(c**2)) * math.log(2.0 / delta) / (2.0 * units))
+    c = 2.0 * W * norm(X, _dual(p)) / X.shape[0] + extra
+    h = mcdiarmid_half_width(c, est.n_draws, delta, antithetic=est.antithetic)
     return {"monte_carlo": 1.0, "mc_half_width": h, "mc_delta": delta}
 
 
 def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
-    if isinstance(complexity, Estimate):
+    if isinstance(complexity, LowerEstimate):
+        raise TypeError("complexity must be an estimate of R_S(F), got a LowerEstimate (a lower estimate)")
+    if isinstance(complexity, AdversarialEstimate):
         est = complexity
-        if "natural" in est.details:
-            value = float(est.details["natural"])
-            what = "R_S (natural complexity on the adversarial estimator's sign vectors)"
-        else:
-            value = est.value
-            what = "R_S"
-        mas = est.details.get("mean_abs_s")
         return _Natural(
-            value,
-            {"R_S": value},
+            est.natural,
+            {"R_S": est.natural},
             lambda: sym("R_S"),
             "paper",
-            estimate_note(est, what),
-            None if mas is None else float(mas),
+            estimate_note(est, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
+            est.mean_abs_s,
+            _natural_mc(X, p, W, est),
+            est,
+        )
+    if isinstance(complexity, Estimate):
+        est = complexity
+        return _Natural(
+            est.value,
+            {"R_S": est.value},
+            lambda: sym("R_S"),
+            "paper",
+            estimate_note(est, "R_S"),
+            None,
             _natural_mc(X, p, W, est),
             est,
         )
@@ -317,8 +325,6 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
         return _Natural(
             b.value, dict(b.inputs), b.formula_builder, b.status, f"R_S(F) replaced by its {b.name} bound."
         )
-    from ..complexity import linear_rademacher
-
     est = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
     return _natural_term(X, p, W, est, n_draws, seed, lower)
 
@@ -386,10 +392,10 @@ def adversarial_linear_upper_bound(
         How :math:`\hat{\mathfrak R}_S(\mathcal F)` enters: computed by
         :func:`radbound.linear_rademacher` with that ``method`` (symbol ``R_S`` in the formula), its
         closed-form bound (:func:`linear_rademacher_bound`, whose formula is substituted), a given
-        Estimate, or a given upper Bound. An Estimate from :func:`radbound.adversarial_linear_rademacher`
-        (with ``details["natural"]`` and ``details["mean_abs_s"]``) provides both the natural value
-        and, for ``form="sharp"``, the average :math:`|s|` on the SAME sign vectors; with antithetic
-        draws the inequality then holds exactly for the Monte-Carlo values.
+        Estimate, or a given upper Bound. An :class:`radbound.AdversarialEstimate` (from
+        :func:`radbound.adversarial_linear_rademacher`, with ``natural`` and ``mean_abs_s``) provides both
+        the natural value and, for ``form="sharp"``, the average :math:`|s|` on the SAME sign vectors;
+        with antithetic draws the inequality then holds exactly for the Monte-Carlo values.
     n_draws, seed
         Passed to the estimator.
 
@@ -631,7 +637,8 @@ def adversarial_linear_sandwich(
 
     Calls :func:`radbound.adversarial_linear_rademacher` (exact inner supremum) and builds
     :func:`adversarial_linear_lower_bound` and :func:`adversarial_linear_upper_bound` from its
-    ``details`` (natural value and average :math:`|s|` on the same sign vectors), so that with
+    fields ``natural`` and ``mean_abs_s`` (natural value and average :math:`|s|` on the same sign
+    vectors), so that with
     ``form="sharp"`` and antithetic Monte-Carlo draws ``lower <= estimate <= upper`` holds exactly.
     ``form="paper"`` uses the paper's forms (upper with :math:`1/\sqrt n`, lower with ``c``).
 
@@ -651,8 +658,6 @@ def adversarial_linear_sandwich(
     >>> adversarial_linear_sandwich(X, y, eps=0.3, method="exact").holds
     True
     """
-    from ..complexity import adversarial_linear_rademacher
-
     est = adversarial_linear_rademacher(
         X, y, eps=eps, p=p, radius=radius, attack_norm=attack_norm, method=method, n_draws=n_draws, seed=seed
     )

@@ -24,9 +24,11 @@ from .._validation import (
     check_multiclass_labels,
     check_nonnegative,
     check_positive,
-    check_random_state,
+    spawn_generators,
 )
-from ..results import Bound, Estimate
+from ..complexity import empirical_rademacher, multiclass_rademacher
+from ..results import Bound, Estimate, LowerEstimate, MulticlassEstimate
+from ._ramp import ramp_sup_lower
 from ._symbols import (
     YIN_2019,
     dimension_factor,
@@ -80,34 +82,27 @@ def _mc_constants(est: Estimate, factor: float) -> dict[str, float]:
         return {}
     if est.interval is None or est.delta is None:
         return {"monte_carlo": 1.0}
-    return {
-        "monte_carlo": 1.0,
-        "mc_half_width": factor * (est.interval[1] - est.value),
-        "mc_delta": est.delta,
-    }
+    return {"monte_carlo": 1.0, "mc_half_width": factor * est.half_width(), "mc_delta": est.delta}
 
 
-def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> Estimate:
+def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> MulticlassEstimate:
     if isinstance(complexity, Estimate):
-        det = complexity.details
-        if "per_class" not in det or "full" not in det:
-            raise ValueError(
-                "complexity must be an Estimate from radbound.multiclass_rademacher (with details "
-                "'per_class' and 'full'), or a method name"
+        if not isinstance(complexity, MulticlassEstimate):
+            raise TypeError(
+                "complexity must be a MulticlassEstimate (from radbound.multiclass_rademacher) or a "
+                f"method name, got {type(complexity).__name__}"
             )
-        if len(det["per_class"]) != K:
+        if complexity.n_classes != K:
             raise ValueError(
-                f"complexity was computed for K={len(det['per_class'])} classes, "
+                f"complexity was computed for K={complexity.n_classes} classes, "
                 f"but n_classes/labels give K={K}"
             )
         sizes = tuple(int((y == k).sum()) for k in range(K))
-        if "class_sizes" in det and tuple(det["class_sizes"]) != sizes:
-            raise ValueError(f"complexity class sizes {tuple(det['class_sizes'])} do not match y's {sizes}")
-        if "p" in det and float(det["p"]) != p:
-            raise ValueError(f"complexity was computed with p={det['p']!r}, not p={p!r}")
+        if complexity.class_sizes != sizes:
+            raise ValueError(f"complexity class sizes {complexity.class_sizes} do not match y's {sizes}")
+        if complexity.p != p:
+            raise ValueError(f"complexity was computed with p={complexity.p!r}, not p={p!r}")
         return complexity
-    from ..complexity.multiclass import multiclass_rademacher
-
     if complexity not in ("auto", "exact", "monte-carlo"):
         raise ValueError(
             f"complexity must be one of ['auto', 'exact', 'monte-carlo'] or an Estimate, got {complexity!r}"
@@ -137,7 +132,7 @@ def multiclass_natural_bound(
         \mathbb E_\sigma \Big\| \sum_{i=1}^n \sigma_i x_i \Big\|_q, \qquad C = 2 .
 
     The expectation (symbol ``E_S``) is computed by :func:`radbound.multiclass_rademacher`
-    (``details["full"]``), exactly or by Monte Carlo. Convention: factor 1/n, no absolute value.
+    (its ``full`` field), exactly or by Monte Carlo. Convention: factor 1/n, no absolute value.
 
     Parameters
     ----------
@@ -179,7 +174,7 @@ def multiclass_natural_bound(
     C, status = _check_leading(leading_constant)
     n = X.shape[0]
     est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
-    e_full = float(est.details["full"])
+    e_full = est.full
     value = C * K * W * e_full / (gamma * n)
 
     def formula() -> Any:
@@ -231,7 +226,7 @@ def multiclass_adversarial_bound(
     attacks use the derived factor :math:`D`.
 
     The per-class expectations (symbols ``E_0 .. E_{K-1}``) come from
-    :func:`radbound.multiclass_rademacher` (``details["per_class"]``).
+    :func:`radbound.multiclass_rademacher` (its ``per_class`` field).
 
     Parameters
     ----------
@@ -268,7 +263,7 @@ def multiclass_adversarial_bound(
         status = "derived"
     n, d = X.shape
     est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
-    per_class = [float(v) for v in est.details["per_class"]]
+    per_class = list(est.per_class)
     D = dimension_factor(d, p, r)
     factor = C * W * K / gamma
     adv = factor * eps * math.sqrt(K) * D / math.sqrt(n)
@@ -323,7 +318,7 @@ def multiclass_ramp_lower_estimate(
     n_restarts: int = 8,
     n_steps: int = 300,
     n_pool: int = 4000,
-) -> Estimate:
+) -> LowerEstimate:
     r"""Lower estimate of the Rademacher complexity of the (adversarial) ramp-loss class.
 
     .. math::
@@ -348,15 +343,16 @@ def multiclass_ramp_lower_estimate(
     eps, attack_norm
         The attack (``eps=0`` for the natural class).
     method, n_draws, seed
-        As in :func:`radbound.empirical_rademacher` (the engine enumerates or draws the signs);
-        ``seed`` also drives the restarts.
+        As in :func:`radbound.empirical_rademacher` (the engine enumerates or draws the signs).
+        ``seed`` is split (``SeedSequence.spawn``) into one stream for the sign vectors and one for
+        the search, so the effort options below never change the sign vectors.
     n_restarts, n_steps, n_pool
         Effort of the heuristic search.
 
     Returns
     -------
-    Estimate
-        ``details["heuristic"] = True``, ``details["kind"] = "lower"``.
+    LowerEstimate
+        With ``margin``, ``eps`` and ``n_classes``; not an upper estimate (generalization bounds refuse it).
 
     Notes
     -----
@@ -381,17 +377,13 @@ def multiclass_ramp_lower_estimate(
     >>> bool(np.isclose(est.value, 0.25))
     True
     """
-    from ..complexity import empirical_rademacher
-    from ._ramp import ramp_sup_lower
-
     X, y, K, gamma, p, W = _prepare(X, y, n_classes, margin, p, radius)
     eps = check_nonnegative(eps, "eps")
     r = check_exponent(attack_norm, "attack_norm")
     n_restarts = check_int(n_restarts, "n_restarts", minimum=1)
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     n_pool = check_int(n_pool, "n_pool", minimum=1)
-    rng = check_random_state(seed)
-    sign_seed = rng if method != "exact" else None
+    sign_rng, search_rng = spawn_generators(seed, 2)  # raising the search effort keeps the signs
 
     def sup(signs: Any) -> np.ndarray:
         return ramp_sup_lower(
@@ -407,16 +399,17 @@ def multiclass_ramp_lower_estimate(
             n_restarts=n_restarts,
             n_steps=n_steps,
             n_pool=n_pool,
-            rng=rng,
+            rng=search_rng,
         )
 
-    est = empirical_rademacher(sup, X.shape[0], method=method, n_draws=n_draws, seed=sign_seed)
-    return Estimate(
-        est.value,
-        est.stderr,
-        est.method,
-        est.n_draws,
-        interval=None,
+    est = empirical_rademacher(sup, X.shape[0], method=method, n_draws=n_draws, seed=sign_rng)
+    return LowerEstimate(
+        value=est.value,
+        stderr=est.stderr,
+        method=est.method,
+        n_draws=est.n_draws,
         antithetic=est.antithetic,
-        details={"heuristic": True, "kind": "lower", "eps": eps, "margin": gamma, "n_classes": K},
+        margin=gamma,
+        eps=eps,
+        n_classes=K,
     )

@@ -20,8 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import bounds
+from .._lp import norm
 from .._validation import check_exponent, check_random_state
 from ..attacks import ramp_risk
+from ..complexity import adversarial_linear_rademacher, linear_rademacher, multiclass_rademacher
+from ..data import load_mnist
 from ..results import Bound, Estimate
 
 __all__ = ["register", "load_sample"]
@@ -52,8 +56,6 @@ def load_sample(
     if (data is None) == (not mnist):
         raise ValueError("give exactly one of --data FILE.npz and --mnist")
     if mnist:
-        from ..data import load_mnist
-
         ds = load_mnist()
         X, y = ds.X, ds.y
     else:
@@ -209,49 +211,51 @@ def _header(args, X, binary, labels) -> dict:
     }
 
 
-def _run_complexity(args: argparse.Namespace) -> int:
-    import radbound as rb
+def _seeds(seed: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
+    """Split ``--seed`` (SeedSequence.spawn): a Generator for the subsample, a seed for the sign draws.
 
-    X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, args.seed)
-    common = {
-        "p": args.p,
-        "radius": args.radius,
-        "method": args.method,
-        "n_draws": args.n_draws,
-        "seed": args.seed,
-    }
+    Every estimator of one command gets ``default_rng`` of the same draw seed, so they average over
+    the same sign vectors, independent of the subsample.
+    """
+    sample_ss, draws_ss = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(sample_ss), draws_ss
+
+
+def _run_complexity(args: argparse.Namespace) -> int:
+    sample_rng, draws = _seeds(args.seed)
+    X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, sample_rng)
+    common = {"p": args.p, "radius": args.radius, "method": args.method, "n_draws": args.n_draws}
     rows = []
     if binary:
-        nat = rb.linear_rademacher(X, **common)
+        nat = linear_rademacher(X, seed=np.random.default_rng(draws), **common)
         rows.append(_estimate_json("natural R_S(F)", nat))
-        adv = rb.adversarial_linear_rademacher(X, y, eps=args.eps, attack_norm=args.attack_norm, **common)
+        adv = adversarial_linear_rademacher(
+            X, y, eps=args.eps, attack_norm=args.attack_norm, seed=np.random.default_rng(draws), **common
+        )
         rows.append(
             _estimate_json(
                 "adversarial R_S(F~)",
                 adv,
-                extra={"natural on the same draws": adv.details["natural"]},
+                extra={"natural on the same draws": adv.natural},
             )
         )
     else:
-        est = rb.multiclass_rademacher(X, y, **common)
-        per = [round(v, 6) for v in est.details["per_class"]]
+        est = multiclass_rademacher(X, y, seed=np.random.default_rng(draws), **common)
+        per = [round(v, 6) for v in est.per_class]
         rows.append(
             _estimate_json(
                 "multi-class (W/n) sum_k E||sum_{y_i=k} sigma_i x_i||_q",
                 est,
-                extra={"per-class E_k": per, "full-sample E||sum_i sigma_i x_i||_q": est.details["full"]},
+                extra={"per-class E_k": per, "full-sample E||sum_i sigma_i x_i||_q": est.full},
             )
         )
     return _emit(args, _header(args, X, binary, labels), rows)
 
 
 def _run_bound(args: argparse.Namespace) -> int:
-    import radbound as rb
-
-    from .. import bounds
-
-    X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, args.seed)
-    est_kw = {"method": args.method, "n_draws": args.n_draws, "seed": args.seed}
+    sample_rng, draws = _seeds(args.seed)
+    X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, sample_rng)
+    est_kw = {"method": args.method, "n_draws": args.n_draws, "seed": draws}
     kind = args.kind
     rows: list[dict] = []
     pw = {"p": args.p, "radius": args.radius}
@@ -269,8 +273,8 @@ def _run_bound(args: argparse.Namespace) -> int:
         if args.complexity == "closed-form":
             comp: Any = "closed-form"
         else:
-            comp = est = rb.adversarial_linear_rademacher(
-                X, y, eps=args.eps, attack_norm=args.attack_norm, **pw, **(est_kw | {"method": _m(args)})
+            comp = est = adversarial_linear_rademacher(
+                X, y, eps=args.eps, attack_norm=args.attack_norm, **pw, **_est(est_kw, args)
             )
             rows.append(_estimate_json("adversarial R_S(F~)", est))
         lower_form = "sharp" if args.form == "sharp-sqrt" else args.form
@@ -295,14 +299,15 @@ def _m(args: argparse.Namespace) -> str:
     return args.method if args.complexity in ("auto", "closed-form") else args.complexity
 
 
+def _est(est_kw: dict, args: argparse.Namespace) -> dict:
+    """Estimator keywords: the method of ``--complexity`` and a fresh Generator of the draw seed."""
+    return est_kw | {"method": _m(args), "seed": np.random.default_rng(est_kw["seed"])}
+
+
 def _multiclass_bound(args, X, y, adversarial: bool, est_kw: dict) -> tuple[Bound, Estimate]:
-    import radbound as rb
-
-    from .. import bounds
-
     if args.margin is None:
         raise ValueError("margin is required for the multi-class bounds (--margin GAMMA > 0)")
-    est = rb.multiclass_rademacher(X, y, p=args.p, radius=args.radius, **(est_kw | {"method": _m(args)}))
+    est = multiclass_rademacher(X, y, p=args.p, radius=args.radius, **_est(est_kw, args))
     kw = {
         "margin": args.margin,
         "p": args.p,
@@ -319,8 +324,6 @@ def _multiclass_bound(args, X, y, adversarial: bool, est_kw: dict) -> tuple[Boun
 
 
 def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
-    from .. import bounds
-
     adversarial = args.risk == "adversarial"
     eps = args.eps if adversarial else 0.0
     if args.margin is None:
@@ -330,10 +333,10 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
     K = 2 if binary else int(y.max()) + 1
     if args.model is not None:
         Wm = _load_model(args.model, binary, X.shape[1], K)
-        norm = float(np.max(np.linalg.norm(np.atleast_2d(Wm), ord=args.p, axis=1)))
-        if norm > args.radius * (1 + 1e-12):
+        wnorm = float(np.max(norm(np.atleast_2d(Wm), args.p)))
+        if wnorm > args.radius * (1 + 1e-12):
             raise ValueError(
-                f"radius={args.radius!r} is below the model's norm max_k ||w_k||_p = {norm:.6g}; "
+                f"radius={args.radius!r} is below the model's norm max_k ||w_k||_p = {wnorm:.6g}; "
                 "pass --radius >= that value"
             )
         risk = ramp_risk(Wm, None, X, y, margin=args.margin, eps=eps, attack_norm=args.attack_norm)
@@ -356,16 +359,14 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
         )
         est = None
     elif binary:  # the exact (or Monte-Carlo) adversarial complexity itself, the tightest input
-        import radbound as rb
-
-        est = rb.adversarial_linear_rademacher(
+        est = adversarial_linear_rademacher(
             X,
             y,
             eps=eps,
             attack_norm=args.attack_norm,
             p=args.p,
             radius=args.radius,
-            **(est_kw | {"method": _m(args)}),
+            **_est(est_kw, args),
         )
         rows.append(_estimate_json("adversarial R_S(F~)" if adversarial else "natural R_S(F)", est))
         g = bounds.generalization(risk, est, X.shape[0], margin=args.margin, delta=args.delta, risk=args.risk)
@@ -404,7 +405,12 @@ def _add_common(sp: argparse.ArgumentParser) -> None:
     est = sp.add_argument_group("estimation")
     est.add_argument("--method", choices=("auto", "exact", "monte-carlo"), default="auto")
     est.add_argument("--n-draws", type=int, default=None, help="Monte-Carlo sign vectors (default 2000)")
-    est.add_argument("--seed", type=int, default=0, help="seed of the subsample and the draws (default 0)")
+    est.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed, split into one stream for the subsample and one for the sign draws (default 0)",
+    )
     sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 

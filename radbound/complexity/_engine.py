@@ -15,6 +15,7 @@ and :meth:`_Oracle.pair_means` (antithetic pairs sharing work).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import Backend, get_backend
+from .._concentration import mcdiarmid_half_width
 from .._validation import check_choice, check_int, check_probability, check_random_state, is_torch_tensor
 from ..results import Estimate
 from ._signs import draw_signs, signs_from_codes
@@ -180,23 +182,9 @@ def _check_chunk(chunk_size: Any, default: int) -> int:
     return check_int(chunk_size, "chunk_size", minimum=1)
 
 
-def mcdiarmid_half_width(c: np.ndarray, n_draws: int, delta: float, antithetic: bool) -> float:
-    r"""Half-width of the McDiarmid interval of a Monte-Carlo mean.
-
-    Each of the ``n_draws`` values changes by at most :math:`c_i` when
-    :math:`\sigma_i` changes. iid draws: every sign moves the mean by at most
-    :math:`c_i/m`, so :math:`t = \sqrt{\sum_i c_i^2 \log(2/\delta) / (2m)}`.
-    Antithetic pairs: a sign moves both members, i.e. the mean by at most
-    :math:`2c_i/m` for :math:`m/2` independent pairs, which gives
-    :math:`t = \sqrt{\sum_i c_i^2 \log(2/\delta) / m}`.
-
-    Examples
-    --------
-    >>> bool(np.isclose(mcdiarmid_half_width(np.ones(2), 8, 0.5, False), np.sqrt(2 * np.log(4) / 16)))
-    True
-    """
-    m_eff = n_draws / 2 if antithetic else n_draws
-    return float(math.sqrt(float(np.sum(c**2)) * math.log(2.0 / delta) / (2.0 * m_eff)))
+def _estimate_fields(est: Estimate) -> dict[str, Any]:
+    """The fields of a plain Estimate, to build a typed subclass from it."""
+    return {f.name: getattr(est, f.name) for f in dataclasses.fields(Estimate)}
 
 
 def _run(
@@ -247,7 +235,7 @@ def _run(
     value = means[0] / n
     interval = None
     if c is not None:
-        hw = mcdiarmid_half_width(c, n_draws, delta, antithetic)
+        hw = mcdiarmid_half_width(c, n_draws, delta, antithetic=antithetic)
         interval = (value - hw, value + hw)
     est = Estimate(
         value,
@@ -311,7 +299,7 @@ def empirical_rademacher(
         Monte Carlo reports the McDiarmid interval
         :math:`\pm\sqrt{\sum_i c_i^2 \log(2/\delta) / (2 m')}` with :math:`m'`
         the number of independent units (draws, or pairs with a doubled
-        :math:`c_i`, see :func:`mcdiarmid_half_width`).
+        :math:`c_i`, see :func:`radbound._concentration.mcdiarmid_half_width`).
     delta : float
         Failure probability of the interval.
     chunk_size : int, optional

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import Backend
+from .._lp import row_power_norm_
 from ._engine import _CHUNK_ELEMENTS, _Oracle
 from ._signs import draw_packed, signs_from_codes, unpack_signs
 
@@ -100,7 +101,7 @@ class LinearOracle(_Oracle):
             return nx.rowmax(nx.abs_(U))
         if q == 1.0:
             return nx.rowsum(nx.abs_(U))
-        return nx.rowpow(U, q) ** (1.0 / q)
+        return row_power_norm_(nx, U, q)
 
     def _pair(self, U: Any, a: Any) -> tuple[Any, Any, Any]:
         """``(natural, plus, minus)`` per row: values at lam = +a and lam = -a (a >= 0).
@@ -126,10 +127,10 @@ class LinearOracle(_Oracle):
             plus = nx.sqrt(nx.rowdot(U))
             minus = nx.sqrt(sq + a * (2.0 * l1 + d * a))
             return nx.sqrt(sq), plus, minus
-        nat = nx.rowpow(nx.copy(U), q) ** (1.0 / q)
-        minus = nx.rowpow(U + a[:, None], q) ** (1.0 / q)
+        nat = row_power_norm_(nx, nx.copy(U), q)
+        minus = row_power_norm_(nx, U + a[:, None], q)
         nx.relu_(nx.sub_(U, a[:, None]))
-        plus = nx.rowpow(U, q) ** (1.0 / q)
+        plus = row_power_norm_(nx, U, q)
         return nat, plus, minus
 
     def _columns_np(self, cols: list[Any]) -> np.ndarray:

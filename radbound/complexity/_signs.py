@@ -13,8 +13,6 @@ Conventions used throughout the engine:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = [
@@ -22,7 +20,6 @@ __all__ = [
     "draw_packed",
     "unpack_signs",
     "draw_signs",
-    "expected_abs_sign_sum",
 ]
 
 
@@ -79,23 +76,3 @@ def draw_signs(rng: np.random.Generator, m: int, n: int, dtype: type = np.float6
     (True, [-1.0, 1.0])
     """
     return unpack_signs(draw_packed(rng, m, n), 0, n, dtype)
-
-
-def expected_abs_sign_sum(n: int) -> float:
-    r"""Closed form of :math:`\mathbb E|\sum_{i=1}^n \sigma_i|` (:doc:`/theory/binary_linear`).
-
-    .. math::
-        \mathbb E|s| = n \binom{n-1}{\lfloor (n-1)/2 \rfloor} 2^{-(n-1)},
-
-    evaluated with log-gamma.
-
-    Examples
-    --------
-    >>> expected_abs_sign_sum(1), expected_abs_sign_sum(2), expected_abs_sign_sum(3)
-    (1.0, 1.0, 1.5)
-    """
-    if n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    k = (n - 1) // 2
-    log_binom = math.lgamma(n) - math.lgamma(k + 1) - math.lgamma(n - k)
-    return float(n * math.exp(log_binom - (n - 1) * math.log(2.0)))

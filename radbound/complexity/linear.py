@@ -11,22 +11,21 @@ closed-form inner suprema of :mod:`radbound.complexity._linear_kernels`.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .._backend import get_backend
+from .._lp import dual_exponent, norm
 from .._validation import (
     check_binary_labels,
     check_exponent,
     check_matrix,
     check_nonnegative,
     check_positive,
-    dual_exponent,
 )
-from ..results import Estimate
-from ._engine import _run
+from ..results import AdversarialEstimate, Estimate
+from ._engine import _estimate_fields, _run
 from ._linear_kernels import LinearOracle
 
 __all__ = ["linear_rademacher", "adversarial_linear_rademacher", "SUPPORTED_ATTACKS"]
@@ -45,14 +44,7 @@ def _prepare(X: Any, backend: str | None, y: Any = None) -> tuple[Any, Any]:
 
 def _row_norms(X: Any, nx: Any, q: float) -> np.ndarray:
     """``||x_i||_q`` of every row, as float64 numpy (for the bounded differences)."""
-    Xn = np.asarray(nx.to_numpy(X), dtype=np.float64)
-    if q == 2.0:
-        return np.sqrt(np.einsum("ij,ij->i", Xn, Xn))
-    if math.isinf(q):
-        return np.abs(Xn).max(axis=1)
-    if q == 1.0:
-        return np.abs(Xn).sum(axis=1)
-    return (np.abs(Xn) ** q).sum(axis=1) ** (1.0 / q)
+    return norm(np.asarray(nx.to_numpy(X), dtype=np.float64), q)
 
 
 def linear_rademacher(
@@ -96,7 +88,6 @@ def linear_rademacher(
     Returns
     -------
     Estimate
-        ``details`` holds ``p``, ``q`` and ``radius``.
 
     Notes
     -----
@@ -137,7 +128,7 @@ def linear_rademacher(
         delta=delta,
         chunk_size=chunk_size,
     )
-    return replace(est, details={"p": p, "q": q, "radius": radius})
+    return est
 
 
 def adversarial_linear_rademacher(
@@ -155,7 +146,7 @@ def adversarial_linear_rademacher(
     delta: float = 0.05,
     chunk_size: int | None = None,
     backend: str | None = None,
-) -> Estimate:
+) -> AdversarialEstimate:
     r"""Exact adversarial Rademacher complexity of the binary :math:`\ell_p`-ball linear class.
 
     .. math::
@@ -193,11 +184,11 @@ def adversarial_linear_rademacher(
 
     Returns
     -------
-    Estimate
-        ``details`` holds, computed on the SAME sign vectors: ``"natural"`` (the
-        natural complexity :math:`\hat{\mathfrak R}_S(\mathcal F)`), ``"mean_abs_s"``
-        (the average of :math:`|\sum_i\sigma_i|`), and ``"dim_factor"``
-        (:math:`\kappa`), ``p``, ``q``, ``radius``, ``eps``, ``attack_norm``. With
+    AdversarialEstimate
+        With, computed on the SAME sign vectors: ``natural`` (the
+        natural complexity :math:`\hat{\mathfrak R}_S(\mathcal F)`), ``mean_abs_s``
+        (the average of :math:`|\sum_i\sigma_i|`), and ``dim_factor``
+        (:math:`\kappa`). With
         antithetic draws (or exact enumeration) the section-2 sandwich
         :math:`\max(\mathfrak R, \epsilon W\kappa\,\overline{|s|}/(2n)) \le \tilde{\mathfrak R}
         \le \mathfrak R + \epsilon W\kappa\,\overline{|s|}/(2n)` holds exactly for these numbers.
@@ -250,14 +241,6 @@ def adversarial_linear_rademacher(
         delta=delta,
         chunk_size=chunk_size,
     )
-    details = {
-        "natural": means["natural"] / n,
-        "mean_abs_s": means["abs_s"],
-        "dim_factor": kappa,
-        "p": p,
-        "q": q,
-        "radius": radius,
-        "eps": eps,
-        "attack_norm": r,
-    }
-    return replace(est, details=details)
+    return AdversarialEstimate(
+        **_estimate_fields(est), natural=means["natural"] / n, mean_abs_s=means["abs_s"], dim_factor=kappa
+    )

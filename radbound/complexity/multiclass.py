@@ -7,21 +7,20 @@ supremum (and auxiliary columns averaged on the same sign vectors) to the engine
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .._backend import get_backend
+from .._lp import dual_exponent, norm
 from .._validation import (
     check_exponent,
     check_matrix,
     check_multiclass_labels,
     check_positive,
-    dual_exponent,
 )
-from ..results import Estimate
-from ._engine import _Oracle, _run
+from ..results import MulticlassEstimate
+from ._engine import _estimate_fields, _Oracle, _run
 
 __all__ = ["multiclass_rademacher"]
 
@@ -42,9 +41,9 @@ class _MulticlassOracle(_Oracle):
     def values(self, signs: Any) -> np.ndarray:
         S = np.asarray(self.nx.to_numpy(signs), dtype=np.float64)
         out = np.empty((S.shape[0], len(self.columns)))
-        out[:, 1] = np.linalg.norm(S @ self.X, ord=self.q, axis=1)
+        out[:, 1] = norm(S @ self.X, self.q)
         for k, mask in enumerate(self.masks):
-            out[:, 2 + k] = np.linalg.norm((S * mask) @ self.X, ord=self.q, axis=1) if mask.any() else 0.0
+            out[:, 2 + k] = norm((S * mask) @ self.X, self.q) if mask.any() else 0.0
         out[:, 0] = self.W * out[:, 2:].sum(axis=1)
         return out
 
@@ -62,7 +61,7 @@ def multiclass_rademacher(
     antithetic: bool = True,
     delta: float = 0.05,
     chunk_size: int | None = None,
-) -> Estimate:
+) -> MulticlassEstimate:
     r"""Per-class Rademacher expectations of a multi-class linear class, exact or Monte Carlo.
 
     With :math:`I_k = \{i : y_i = k\}`, :math:`q` the dual of :math:`p` and :math:`W` = ``radius``,
@@ -78,12 +77,12 @@ def multiclass_rademacher(
     term of the paper's adversarial multi-class bound (:doc:`/theory/multiclass`), which multiplies it by
     :math:`2K/\gamma` (:func:`radbound.bounds.multiclass_adversarial_bound`).
 
-    ``details`` (raw expectations, no :math:`W`, no :math:`1/n`; on the same sign vectors):
+    The result also carries (raw expectations, no :math:`W`, no :math:`1/n`; on the same sign vectors):
 
-    - ``"per_class"``: tuple of :math:`E_k = \mathbb E\|\sum_{i \in I_k} \sigma_i x_i\|_q`, ``k = 0..K-1``
+    - ``per_class``: tuple of :math:`E_k = \mathbb E\|\sum_{i \in I_k} \sigma_i x_i\|_q`, ``k = 0..K-1``
       (0 for a class absent from the sample);
-    - ``"full"``: :math:`\mathbb E\|\sum_{i=1}^n \sigma_i x_i\|_q` (enters the natural bound);
-    - ``"class_sizes"``, ``"n_classes"``, ``"p"``, ``"q"``, ``"radius"``.
+    - ``full``: :math:`\mathbb E\|\sum_{i=1}^n \sigma_i x_i\|_q` (enters the natural bound);
+    - ``class_sizes``, ``p``, ``radius`` (see :class:`radbound.MulticlassEstimate`).
 
     Parameters
     ----------
@@ -103,7 +102,7 @@ def multiclass_rademacher(
 
     Returns
     -------
-    Estimate
+    MulticlassEstimate
 
     References
     ----------
@@ -114,7 +113,7 @@ def multiclass_rademacher(
     >>> import numpy as np, radbound as rb
     >>> X, y = np.eye(3), np.array([0, 1, 1])
     >>> est = rb.multiclass_rademacher(X, y, method="exact")   # E_0 = 1, E_1 = E||(s1, s2)||_2 = sqrt 2
-    >>> bool(np.isclose(est.value, (1 + np.sqrt(2)) / 3)), bool(np.isclose(est.details["full"], np.sqrt(3)))
+    >>> bool(np.isclose(est.value, (1 + np.sqrt(2)) / 3)), bool(np.isclose(est.full, np.sqrt(3)))
     (True, True)
     """
     Xn = check_matrix(X, "X")
@@ -127,7 +126,7 @@ def multiclass_rademacher(
     q = dual_exponent(p)
     nx = get_backend(backend="numpy")
     oracle = _MulticlassOracle(Xn, yk, K, q, W, nx)
-    c = 2.0 * W * np.linalg.norm(Xn, ord=q, axis=1) / n
+    c = 2.0 * W * norm(Xn, q) / n
     est, means = _run(
         oracle,
         method=method,
@@ -138,13 +137,11 @@ def multiclass_rademacher(
         delta=delta,
         chunk_size=chunk_size,
     )
-    details = {
-        "per_class": tuple(float(means[f"E_{k}"]) for k in range(K)),
-        "full": float(means["full"]),
-        "class_sizes": tuple(int((yk == k).sum()) for k in range(K)),
-        "n_classes": K,
-        "p": p,
-        "q": q,
-        "radius": W,
-    }
-    return replace(est, details=details)
+    return MulticlassEstimate(
+        **_estimate_fields(est),
+        per_class=tuple(means[f"E_{k}"] for k in range(K)),
+        full=means["full"],
+        class_sizes=tuple(int((yk == k).sum()) for k in range(K)),
+        p=p,
+        radius=W,
+    )

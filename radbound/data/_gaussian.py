@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .._lp import dual_exponent, norm
 from .._validation import (
     check_exponent,
     check_int,
@@ -21,7 +22,6 @@ from .._validation import (
     check_positive,
     check_probability,
     check_random_state,
-    dual_exponent,
 )
 from ._dataset import Dataset
 
@@ -286,7 +286,7 @@ class GaussianMixture:
         r = check_exponent(attack_norm, "attack_norm")
         loc = W2 @ self.mean
         if eps > 0:
-            loc = loc - eps * np.linalg.norm(W2, ord=dual_exponent(r), axis=1)
+            loc = loc - eps * norm(W2, dual_exponent(r))
         std = np.sqrt(np.maximum(self._quadratic_form(W2), 0.0))
         return loc + b2, loc - b2, std
 

@@ -21,6 +21,7 @@ Biases are not part of the bounded classes; non-zero biases are reported in the 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -482,8 +483,7 @@ def network_bounds(
     method, tol, max_iter, seed
         Options of :func:`radbound.networks.spectral_norm`.
     blas_threads : int, optional
-        Limit BLAS threads (see :func:`radbound.networks.network_norms`); ``1`` is much faster
-        on a machine whose cores are busy.
+        Deprecated (see :func:`radbound.networks.network_norms`, which chooses the thread count).
 
     Returns
     -------
@@ -539,9 +539,17 @@ def network_bounds(
     True
     """
     X = _data(net, X)
-    norms = network_norms(
-        net, method=method, tol=tol, max_iter=max_iter, seed=seed, blas_threads=blas_threads
-    )
+    with warnings.catch_warnings():  # the deprecation is reported once, here, with the caller's line
+        warnings.simplefilter("ignore", DeprecationWarning)
+        norms = network_norms(
+            net, method=method, tol=tol, max_iter=max_iter, seed=seed, blas_threads=blas_threads
+        )
+    if blas_threads is not None:
+        warnings.warn(
+            "blas_threads is deprecated and will be removed: radbound chooses the BLAS thread count itself",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     try:
         check_lower_bound_architecture(net)
         lower_ok = True

@@ -29,7 +29,6 @@ non-overlapping windows).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from .._threads import limit_blas_threads
 from .._validation import check_choice, check_int, check_positive, check_random_state
 from .layers import (
     Conv2d,
@@ -50,6 +50,7 @@ from .layers import (
     _conv_adjoint,
     _conv_forward,
     conv_geometry,
+    unrolled_matrix,
 )
 
 __all__ = [
@@ -142,15 +143,6 @@ def dense_spectral_norm(weight: Any) -> float:
 
 
 # ----------------------------------------------------------------------------- convolutions
-def _single_thread_blas() -> Any:
-    """One BLAS/LAPACK thread around many tiny calls (threads only thrash there), via threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
 def _circular_norm(weight: np.ndarray, grid: tuple[int, int]) -> float:
     """Exact norm of the circular cross-correlation with ``weight`` on a ``grid`` (Sedghi et al. 2019)."""
     hn, wn = grid
@@ -162,7 +154,7 @@ def _circular_norm(weight: np.ndarray, grid: tuple[int, int]) -> float:
     # real kernel: the symbol at -omega is the conjugate of the one at omega (same singular values),
     # so the half-spectrum of rfft2 covers every frequency.
     symbol = np.fft.rfft2(wrapped, axes=(2, 3)).transpose(2, 3, 0, 1).reshape(-1, c_out, c_in)
-    with _single_thread_blas():
+    with limit_blas_threads():
         if c_out >= c_in:
             gram = np.conj(symbol.transpose(0, 2, 1)) @ symbol
         else:
@@ -285,7 +277,7 @@ def _conv_spectral_norm(
 
     rng = check_random_state(seed)
     shape = g["input_shape"]
-    with _single_thread_blas():
+    with limit_blas_threads():
         theta, v, n_iter, converged = _iterate(
             apply, adjoint, shape, method=method, tol=tol, max_iter=max_iter, rng=rng
         )
@@ -372,8 +364,6 @@ def spectral_norm(
     if input_shape is None:
         raise ValueError("input_shape is required for a Conv2d layer (the operator depends on it)")
     if method == "exact":
-        from .layers import unrolled_matrix
-
         s = dense_spectral_norm(unrolled_matrix(layer, input_shape))
         return SpectralNorm(s, s, s, "exact")
     return _conv_spectral_norm(layer, input_shape, method=method, tol=tol, max_iter=max_iter, seed=seed)
@@ -620,10 +610,11 @@ def network_norms(
 ) -> NetworkNorms:
     r"""All layer norms of ``net`` (spectral with certificate, Frobenius, (2,1) vs the reference, (1,inf)).
 
-    ``blas_threads`` limits the BLAS/LAPACK threads during the computation (needs threadpoolctl);
-    on a machine whose cores are busy, ``1`` avoids thread oversubscription and can be several times
-    faster. ``None`` leaves the BLAS settings alone. Tiny batched LAPACK calls (per-frequency
-    matrices, Lanczos products) always run on one thread.
+    The computation runs with one BLAS/LAPACK thread (:mod:`radbound._threads`): it is made of
+    many small products (per-frequency matrices, Lanczos steps), where threads only add
+    synchronisation; on a busy 2-core machine all bounds of the paper's CNN took 0.64 s this way
+    against 9.0 s with the default threads (``benchmarks/bench_threads.py``). ``blas_threads`` is
+    deprecated (it overrides that choice, with a ``DeprecationWarning``) and will be removed.
 
     Notes
     -----
@@ -650,14 +641,20 @@ def network_norms(
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a radbound.networks.Network, got {type(net).__name__}")
+    limit: int | str = "auto"
     if blas_threads is not None:
-        blas_threads = check_int(blas_threads, "blas_threads", minimum=1)
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError as exc:  # pragma: no cover - optional
-            raise ImportError("blas_threads needs threadpoolctl (pip install threadpoolctl)") from exc
-        with threadpool_limits(blas_threads):
-            return network_norms(net, method=method, tol=tol, max_iter=max_iter, seed=seed)
+        limit = check_int(blas_threads, "blas_threads", minimum=1)
+        warnings.warn(
+            "blas_threads is deprecated and will be removed: radbound chooses the BLAS thread count "
+            "itself (one thread, the fastest for these small products)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    with limit_blas_threads(limit):
+        return _network_norms(net, method=method, tol=tol, max_iter=max_iter, seed=seed)
+
+
+def _network_norms(net: Network, *, method: str, tol: float, max_iter: int, seed: Any) -> NetworkNorms:
     rng = check_random_state(seed)
     refs = net.reference_weights()
     out = []

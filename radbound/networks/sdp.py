@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .._lp import ramp
 from .._validation import (
     check_choice,
     check_matrix,
@@ -222,10 +223,6 @@ class SurrogateLoss:
     sdp_values: np.ndarray
 
 
-def _ramp(t: np.ndarray, margin: float) -> np.ndarray:
-    return np.clip(1.0 - t / margin, 0.0, 1.0)
-
-
 def surrogate_adversarial_loss(
     net: Network, X: Any, y: Any, *, eps: float, margin: float = 1.0, solver: str = "auto"
 ) -> SurrogateLoss:
@@ -267,7 +264,7 @@ def surrogate_adversarial_loss(
     others = out.copy()
     others[np.arange(len(y)), y] = -np.inf
     margins = true - others.max(axis=1)
-    losses = _ramp(margins - penalty, margin)
+    losses = ramp(margins - penalty, margin)
     return SurrogateLoss(losses, float(losses.mean()), penalty, sdp)
 
 

@@ -106,7 +106,7 @@ def compute_cell(cfg: ComplexityDimensionConfig, cell: dict, seed: int) -> list[
                     ("upper", adversarial_linear_upper_bound),
                 )
             }
-            natural = float(est.details["natural"])
+            natural = est.natural
             rows.append(
                 {
                     "p": p,

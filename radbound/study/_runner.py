@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._threads import limit_blas_threads
 from ._core import Study, cell_key, cell_seed, config_from_dict, config_to_dict
 from ._discovery import load_study_source
 from ._io import (
@@ -135,6 +136,17 @@ def check_output_dir(out: str | os.PathLike) -> Path:
 def config_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """The fields in which two config dicts differ, as ``"field: A there, B here"``.
 
+    Parameters
+    ----------
+    old, new : mapping
+        Two configurations as dicts (``old`` the one on disk, ``new`` the one asked for); a field
+        missing from one of them is shown as ``(absent)``.
+
+    Returns
+    -------
+    str
+        The differing fields, sorted and joined by ``"; "`` (empty when the configs agree).
+
     Examples
     --------
     >>> config_diff({"eps": [0.0], "seed": 0, "n": 1}, {"eps": [0.0], "seed": 1, "n": 1})
@@ -173,21 +185,8 @@ def _terminate_as_interrupt() -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Cells are the unit of parallelism: BLAS runs single-threaded inside a cell.
-
-    (Small matrix products with several BLAS threads on a busy machine can be 10-40x
-    slower than with one.)
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _compute(study: Study, cfg: Any, cell: dict, seed: int) -> Any:
-    with _one_blas_thread():
+    with limit_blas_threads():  # cells are the unit of parallelism: BLAS single-threaded inside
         return study.compute_cell(cfg, dict(cell), seed)
 
 

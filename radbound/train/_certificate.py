@@ -55,8 +55,9 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.special import expit, softmax
 
-from .._validation import check_exponent, check_nonnegative, dual_exponent
-from ._losses import _norm, binary_margins, dual_entropy, multiclass_scores, training_objective
+from .._lp import dual_exponent, norm
+from .._validation import check_exponent, check_nonnegative
+from ._losses import binary_margins, dual_entropy, multiclass_scores, training_objective
 from ._problem import TrainingProblem, check_model_point
 
 __all__ = ["DualityGap", "certify", "duality_gap"]
@@ -234,7 +235,7 @@ def _flow_residual_general(G: np.ndarray, cap: np.ndarray, lam: float, r: float)
     except cp.error.SolverError:  # pragma: no cover - the zero flow below is still valid
         pass
     F = np.zeros((len(pairs), cand.size)) if Phi.value is None else np.asarray(Phi.value) * scale
-    nrm = _norm(F, r, axis=1)
+    nrm = norm(F, r, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         shrink = np.where(nrm > caps, caps / np.where(nrm > 0, nrm, 1.0), 1.0)
     F = F * shrink[:, None]
@@ -261,7 +262,7 @@ def _binary_scaling(g: np.ndarray, abar: float, eps: float, lam: float, r: float
     budget = eps * abar
 
     def excess(tau: float) -> float:  # ||(|g| - tau)_+||_r - eps abar, decreasing in tau
-        return float(_norm(np.maximum(absg - tau, 0.0), r)) - budget
+        return float(norm(np.maximum(absg - tau, 0.0), r)) - budget
 
     if excess(lam) <= 0.0:
         return 1.0

@@ -58,7 +58,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logsumexp, xlogy
 
-from .._validation import check_choice, check_exponent, check_nonnegative, dual_exponent
+from .._lp import dual_exponent, norm
+from .._validation import check_choice, check_exponent, check_nonnegative
 from ._constants import BINARY_LOSSES, LOSSES, MULTICLASS_LOSSES, OBJECTIVE_KINDS
 from ._problem import check_model_point
 
@@ -87,35 +88,14 @@ class NonOptimalWarning(RuntimeWarning):
     """A solver stopped before certified optimality; the returned model is usable but inexact."""
 
 
-def _norm(W: np.ndarray, q: float, axis: int = -1) -> np.ndarray:
-    """The l_q norm along ``axis`` (q in [1, inf])."""
-    if q == 1.0:
-        return np.abs(W).sum(axis=axis)
-    if math.isinf(q):
-        return np.abs(W).max(axis=axis)
-    if q == 2.0:
-        return np.sqrt((W * W).sum(axis=axis))
-    A = np.abs(W)
-    with np.errstate(over="ignore", under="ignore"):
-        s = (A**q).sum(axis=axis)
-    unsafe = ~((s > 1e-280) & (s < 1e280))
-    out = s ** (1.0 / q)
-    if np.any(unsafe):  # max-scaled form where the power sum over- or underflows
-        m = A.max(axis=axis, keepdims=True)
-        safe_m = np.where(m > 0, m, 1.0)
-        scaled = ((A / safe_m) ** q).sum(axis=axis) ** (1.0 / q) * np.squeeze(safe_m, axis=axis)
-        out = np.where(unsafe, scaled, out)
-    return out
-
-
 def pairwise_distances(W: np.ndarray, q: float = 1.0) -> np.ndarray:
     r"""The (K, K) matrix :math:`N_{jk} = \|w_j - w_k\|_q` of the rows of ``W``."""
-    return _norm(W[:, None, :] - W[None, :, :], q, axis=2)
+    return norm(W[:, None, :] - W[None, :, :], q)
 
 
 def binary_margins(X, y, w, b, eps: float, q: float = 1.0) -> np.ndarray:
     r"""Exact adversarial margins :math:`y_i(\langle w, x_i\rangle + b) - \epsilon \|w\|_q`."""
-    return y * (X @ w + b) - eps * float(_norm(w, q))
+    return y * (X @ w + b) - eps * float(norm(w, q))
 
 
 def multiclass_scores(X, y, W, b, eps: float, q: float = 1.0) -> np.ndarray:

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_positive, dual_exponent
+from .._lp import dual_exponent
+from .._validation import check_choice, check_positive
 from ._certificate import certify
 from ._losses import NonOptimalWarning, SolverError, training_objective
 from ._model import LinearModel

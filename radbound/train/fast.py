@@ -46,11 +46,9 @@ hinge).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +57,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.special import expit
 
+from .._threads import limit_blas_threads
 from .._validation import check_choice, check_int, check_positive
 from ._certificate import DualityGap, certify
 from ._kernels import lbfgsb, projected_gradient, projected_newton
@@ -463,18 +462,6 @@ def _fit_crammer_singer_lp(prob: TrainingProblem, time_limit: float | None) -> _
 
 
 # ============================================================================ driver
-@contextlib.contextmanager
-def _blas_threads(limit: int | None) -> Iterator[None]:
-    """Limit BLAS threads (threadpoolctl) during the solve (``None``: leave them alone)."""
-    if limit is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=limit, user_api="blas"):
-        yield
-
-
 def _starting_point(prob: TrainingProblem, warm_start: LinearModel | None) -> tuple[np.ndarray, Any]:
     n, d, K = prob.n, prob.d, prob.n_classes
     if warm_start is not None:
@@ -594,7 +581,7 @@ def fit_fast(
             f"got {problem.attack_norm!r}; use solver='cvxpy' for other attack norms"
         )
     tol, max_iter, gtol = opts["tol"], opts["max_iter"], opts["gtol"]
-    with _blas_threads(opts["blas_threads"]):
+    with limit_blas_threads(opts["blas_threads"]):
         t0 = time.perf_counter()
         W0, b0 = _starting_point(problem, opts["warm_start"])
         if problem.loss == "logistic":

@@ -27,14 +27,14 @@ binary logistic model, epoch-wise sampling, float32.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .._lp import dual_exponent, norm, unit_maximiser
+from .._threads import limit_blas_threads
 from .._validation import (
     check_binary_labels,
     check_choice,
@@ -44,7 +44,6 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_random_state,
-    dual_exponent,
 )
 from ._model import LinearModel
 from ._problem import check_working_memory, encode_class_labels
@@ -96,21 +95,6 @@ class _EpochSampler:
 # ---------------------------------------------------------------------------
 
 
-def _unit_maximiser(V: np.ndarray, r: float, out: np.ndarray | None = None) -> np.ndarray:
-    """Rows of argmax_{||delta||_r <= 1} <v, delta> (see radbound.attacks); odd in v."""
-    if math.isinf(r):
-        return np.sign(V, out=out)
-    if r == 1.0:
-        rows = np.arange(V.shape[0])
-        idx = np.argmax(np.abs(V), axis=1)
-        U = np.zeros_like(V)
-        U[rows, idx] = np.sign(V[rows, idx])
-        return U
-    q = dual_exponent(r)
-    nrm = ((np.abs(V) ** q).sum(axis=1) ** (1.0 / q))[:, None]
-    return np.sign(V) * (np.abs(V) / np.where(nrm > 0, nrm, 1.0)) ** (q - 1.0)
-
-
 class _Pairs:
     r"""Antisymmetric pair tables of a K-class model.
 
@@ -134,7 +118,6 @@ class _Pairs:
         psign[iu, ju], psign[ju, iu] = 1.0, -1.0
         self.pidx, self.psign = pidx, psign
         self.diff = np.empty((self.P, d), dtype=dtype)
-        self.work = np.empty((self.P, d), dtype=dtype)
         self.starts = np.concatenate([[0], np.cumsum(np.arange(K - 1, 0, -1))])
 
     def norms(self, W: np.ndarray, r: float) -> np.ndarray:
@@ -142,10 +125,7 @@ class _Pairs:
         diff = self.diff
         for j in range(self.K - 1):
             np.subtract(W[j], W[j + 1 :], out=diff[self.starts[j] : self.starts[j + 1]])
-        if math.isinf(r):
-            dh = np.abs(diff, out=self.work).sum(axis=1)
-        else:
-            dh = _norm(diff, dual_exponent(r))
+        dh = norm(diff, dual_exponent(r))
         D = np.zeros((self.K, self.K), dtype=W.dtype)
         D[self.iu, self.ju] = dh
         D[self.ju, self.iu] = dh
@@ -158,19 +138,8 @@ class _Pairs:
         used_mask[p] = True
         used = np.flatnonzero(used_mask)
         remap = np.cumsum(used_mask) - 1
-        self.U = _unit_maximiser(self.diff[used], r)
+        self.U = unit_maximiser(self.diff[used], r)
         return self.U @ W.T, remap[p]
-
-
-def _norm(V: np.ndarray, q: float) -> np.ndarray:
-    """Row-wise l_q norm."""
-    if q == 1.0:
-        return np.abs(V).sum(axis=-1)
-    if math.isinf(q):
-        return np.abs(V).max(axis=-1)
-    if q == 2.0:
-        return np.sqrt(np.einsum("...i,...i->...", V, V))
-    return (np.abs(V) ** q).sum(axis=-1) ** (1.0 / q)
 
 
 def _adversarial_logits(
@@ -249,7 +218,7 @@ def _logistic_loss_grad(
     :math:`-\epsilon y u_r(w)` is held fixed."""
     from scipy.special import expit
 
-    u = _unit_maximiser(w[None, :], r)[0] if eps > 0 else None
+    u = unit_maximiser(w, r) if eps > 0 else None
     m = yb * (Xb @ w + b)
     if u is not None:
         m -= eps * float(u @ w)
@@ -266,20 +235,6 @@ def _logistic_loss_grad(
 # ---------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """Limit BLAS to one thread (threadpoolctl, when installed): the products of the
-    SGD loop are small (batch x d x K), multi-threading only adds synchronisation, and
-    parallel fits (joblib, dask) keep their own cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _check_init(init: Any, binary: bool, K: int, d: int, dtype: Any) -> tuple[np.ndarray, Any]:
@@ -472,7 +427,7 @@ def fit_sgd_attack(
         steps = tqdm(steps, desc=f"sgd-attack eps={eps:g} lam={lam:g}")
 
     pairs = None if binary else _Pairs(K, d, dtype)
-    with _single_threaded_blas():
+    with limit_blas_threads():  # small batch products: one thread (radbound._threads)
         t0 = time.perf_counter()
         if binary:
             for _ in steps:
