@@ -66,6 +66,7 @@ NO_EXAMPLES: dict[str, str] = {
     "radbound.networks.surrogate_adversarial_loss": "2K SDP solves with cvxpy: too slow for a doctest",
     "radbound.networks.surrogate_margin_bound": "2K SDP solves with cvxpy: too slow for a doctest",
     "radbound.train.network.l1_penalty": "needs torch",
+    "radbound.pacbayes.network_certificate": "needs torch; trains a network (the certificates study runs it)",
     "radbound.train.network.fit_network": "needs torch; trains a network",
     "radbound.train.network.network_accuracy": "needs torch",
     "radbound.study.load_study_file": "reads a study file",

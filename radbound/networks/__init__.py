@@ -9,6 +9,7 @@ Theory: :doc:`/theory/networks` and :doc:`/theory/sdp`.
 * :mod:`~radbound.networks.bounds` -- Bartlett et al. (spectral), Golowich et al. (Frobenius),
   Neyshabur et al. (l1,inf) upper bounds and Yin et al.'s adversarial lower bound, as
   :class:`radbound.Bound` objects; :func:`network_bounds` evaluates them all.
+* :mod:`~radbound.networks.paths` -- :math:`\ell_p` path norms of ReLU networks (measures).
 * :mod:`~radbound.networks.sdp` -- the Raghunathan et al. SDP certificate for one-hidden-layer
   networks, its cheap bound, and Yin et al.'s surrogate adversarial loss.
 
@@ -40,6 +41,7 @@ from .norms import (
     row_norms,
     spectral_norm,
 )
+from .paths import path_norm
 from .sdp import (
     SDPCertificate,
     SurrogateLoss,
@@ -71,6 +73,7 @@ __all__ = [
     "l1inf_norm",
     "lipschitz",
     "network_norms",
+    "path_norm",
     "NetworkBounds",
     "network_bounds",
     "spectral_bound",

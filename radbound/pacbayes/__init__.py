@@ -12,9 +12,14 @@ Bounds as :class:`radbound.Bound` objects
 Gaussian posteriors and priors
     :class:`DiagonalGaussian`, :func:`gaussian_kl` (closed form); :class:`GaussianLinear` over linear
     classifiers.
+Norm-based PAC-Bayes margin bound
+    :func:`pac_bayes_spectral_bound` (Neyshabur, Bhojanapalli & Srebro 2018), beside the Rademacher
+    bounds of :mod:`radbound.networks`.
 Trained certificates
     :func:`linear_certificate` (numpy and scipy only) returns a :class:`RiskCertificate`: a Bound on the
-    true risk of the stochastic classifier it trains, with the classifier attached.
+    true risk of the stochastic classifier it trains, with the classifier attached;
+    :func:`network_certificate` (training needs torch) does the same for a stochastic ReLU network
+    (:class:`GaussianNetwork`), its adversarial losses bounded by certified margins.
 
 Only numpy and scipy are imported; sympy/mpmath when a formula is asked for.
 """
@@ -33,10 +38,13 @@ from .bounds import (
 from .certificate import RiskCertificate
 from .gaussian import DiagonalGaussian, gaussian_kl
 from .linear import GaussianLinear, linear_certificate
+from .margin import pac_bayes_spectral_bound
+from .network import GaussianNetwork, network_certificate
 
 __all__ = [
     "DiagonalGaussian",
     "GaussianLinear",
+    "GaussianNetwork",
     "RiskCertificate",
     "SampleSplit",
     "SampledRisk",
@@ -46,9 +54,11 @@ __all__ = [
     "kl_inv",
     "kl_inv_lower",
     "linear_certificate",
+    "network_certificate",
     "pac_bayes_certificate",
     "pac_bayes_kl_bound",
     "pac_bayes_lambda_bound",
     "pac_bayes_quadratic_bound",
+    "pac_bayes_spectral_bound",
     "sample_convergence_bound",
 ]
