@@ -374,3 +374,44 @@ def _parameter_problems(name: str, func) -> list[str]:
 )
 def test_docstring_documents_every_parameter(name, func):
     assert _parameter_problems(name, func) == []
+
+
+def _rst_problems(doc: str) -> str:
+    """docutils' warnings on a numpydoc docstring rendered as reStructuredText (as Sphinx sees it).
+
+    Sphinx's roles and directives are registered as inert stand-ins, so only the markup itself is
+    judged: the same class of errors that fails ``make docs`` (warnings are errors there), in a
+    fraction of a second per docstring.
+    """
+    import io
+
+    docutils_core = pytest.importorskip("docutils.core")
+    from docutils import nodes
+    from docutils.parsers.rst import Directive, directives, roles
+    from numpydoc.docscrape_sphinx import SphinxDocString
+
+    class _Inert(Directive):
+        has_content = True
+        optional_arguments = 10
+        final_argument_whitespace = True
+
+        def run(self):
+            return []
+
+    for role in ("func", "class", "mod", "meth", "attr", "data", "doc", "ref", "obj", "exc", "py:mod"):
+        roles.register_generic_role(role, nodes.literal)
+    for directive in ("only", "autosummary", "seealso", "versionadded", "deprecated"):
+        directives.register_directive(directive, _Inert)
+    err = io.StringIO()
+    rst = str(SphinxDocString(doc, config={}))
+    docutils_core.publish_doctree(
+        rst, settings_overrides={"warning_stream": err, "report_level": 2, "halt_level": 5}
+    )
+    return err.getvalue()
+
+
+@pytest.mark.parametrize("name, func", [pytest.param(n, f, id=n) for n, f in FUNCTIONS])
+def test_docstring_is_valid_restructuredtext(name, func):
+    """A docstring the site cannot render (e.g. ``(n, *shape)`` outside backquotes) fails here."""
+    pytest.importorskip("numpydoc")
+    assert _rst_problems(inspect.getdoc(func)) == ""
