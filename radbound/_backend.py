@@ -18,12 +18,163 @@ __all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend"]
 
 
 class Backend:
-    """Common interface; see :class:`NumpyBackend` and :class:`TorchBackend`."""
+    """The array operations radbound's numerical code uses, declared once (numpy and torch implement them).
+
+    Obtained from the inputs with :func:`get_backend`; new arrays take the backend's ``dtype`` and
+    ``device``. Every method below is an operation of the interface; :class:`NumpyBackend` and
+    :class:`TorchBackend` implement all of them.
+    """
 
     name = "abstract"
+    dtype: Any = None
+    device: Any = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        """``a`` as an array of this backend (default dtype: the backend's; same device)."""
+        raise NotImplementedError
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        """``a`` as a numpy array (copied to the host for tensors)."""
+        raise NotImplementedError
+
+    def zeros(self, shape: Any, dtype: Any = None) -> Any:
+        """A new array of zeros."""
+        raise NotImplementedError
+
+    def ones(self, shape: Any, dtype: Any = None) -> Any:
+        """A new array of ones."""
+        raise NotImplementedError
+
+    def empty(self, shape: Any, dtype: Any = None) -> Any:
+        """A new uninitialised array."""
+        raise NotImplementedError
+
+    def arange(self, n: int) -> Any:
+        """``0, 1, ..., n - 1`` (integers, on the backend's device)."""
+        raise NotImplementedError
+
+    def abs(self, a: Any) -> Any:
+        """Elementwise absolute value."""
+        raise NotImplementedError
+
+    def sqrt(self, a: Any) -> Any:
+        """Elementwise square root."""
+        raise NotImplementedError
+
+    def exp(self, a: Any) -> Any:
+        """Elementwise exponential."""
+        raise NotImplementedError
+
+    def log1p(self, a: Any) -> Any:
+        """Elementwise ``log(1 + a)``."""
+        raise NotImplementedError
+
+    def sign(self, a: Any) -> Any:
+        """Elementwise sign (0 at 0)."""
+        raise NotImplementedError
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        """Elementwise maximum (``b`` may be a scalar)."""
+        raise NotImplementedError
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        """Elementwise minimum (``b`` may be a scalar)."""
+        raise NotImplementedError
+
+    def clip(self, a: Any, lo: Any, hi: Any) -> Any:
+        """``a`` clipped to ``[lo, hi]``."""
+        raise NotImplementedError
+
+    def where(self, c: Any, a: Any, b: Any) -> Any:
+        """``a`` where ``c`` holds, else ``b`` (either may be a scalar)."""
+        raise NotImplementedError
+
+    def sum(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Sum along ``axis`` (all axes when None)."""
+        raise NotImplementedError
+
+    def mean(self, a: Any, axis: Any = None) -> Any:
+        """Mean along ``axis`` (all axes when None)."""
+        raise NotImplementedError
+
+    def max(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Maximum along ``axis`` (all axes when None)."""
+        raise NotImplementedError
+
+    def min(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Minimum along ``axis`` (all axes when None)."""
+        raise NotImplementedError
+
+    def argmax(self, a: Any, axis: Any = None) -> Any:
+        """Index of the maximum along ``axis`` (first on ties)."""
+        raise NotImplementedError
+
+    def argmin(self, a: Any, axis: Any = None) -> Any:
+        """Index of the minimum along ``axis`` (first on ties)."""
+        raise NotImplementedError
+
+    def matmul(self, a: Any, b: Any) -> Any:
+        """Matrix product ``a @ b``."""
+        raise NotImplementedError
+
+    def concatenate(self, arrays: Any, axis: int = 0) -> Any:
+        """Join arrays along an existing axis."""
+        raise NotImplementedError
+
+    def stack(self, arrays: Any, axis: int = 0) -> Any:
+        """Join arrays along a new axis."""
+        raise NotImplementedError
+
+    def take_along_axis(self, a: Any, idx: Any, axis: int) -> Any:
+        """Entries of ``a`` at ``idx`` along ``axis``."""
+        raise NotImplementedError
+
+    def copy(self, a: Any) -> Any:
+        """A copy of ``a``."""
+        raise NotImplementedError
+
+    def item(self, a: Any) -> float:
+        """A one-element array (or a number) as a Python float."""
+        raise NotImplementedError
+
+    def add_out(self, a: Any, b: Any, out: Any) -> Any:
+        """``out = a + b`` (broadcasting), written into ``out``."""
+        raise NotImplementedError
+
+    def abs_(self, a: Any) -> Any:
+        """In-place absolute value."""
+        raise NotImplementedError
+
+    def sub_(self, a: Any, b: Any) -> Any:
+        """In-place ``a -= b`` (broadcasting ``b``)."""
+        raise NotImplementedError
+
+    def relu_(self, a: Any) -> Any:
+        """In-place ``max(a, 0)``."""
+        raise NotImplementedError
+
+    def rowdot(self, a: Any) -> Any:
+        """Sum of squares of each row of a 2-D array."""
+        raise NotImplementedError
+
+    def rowsum(self, a: Any) -> Any:
+        """Sum of each row of a 2-D array."""
+        raise NotImplementedError
+
+    def rowmax(self, a: Any) -> Any:
+        """Maximum of each row of a 2-D array."""
+        raise NotImplementedError
+
+    def rowpow(self, a: Any, q: float) -> Any:
+        """``sum_j |a_ij|**q`` for each row (``a`` is overwritten)."""
+        raise NotImplementedError
+
+    def transpose(self, a: Any) -> Any:
+        """The transpose of a 2-D array."""
+        raise NotImplementedError
 
 
 class NumpyBackend(Backend):

@@ -64,6 +64,15 @@ def limit_blas_threads(limit: int | None | str = "auto") -> Iterator[None]:
 def small_work(func: F) -> F:
     """Decorate a routine made of many small products: it runs with :data:`SMALL_WORK_THREADS`.
 
+    Parameters
+    ----------
+    func : callable
+        The routine; its signature and docstring are kept (``functools.wraps``).
+
+    Returns
+    -------
+    callable
+
     Examples
     --------
     >>> from radbound._threads import small_work

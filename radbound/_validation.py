@@ -35,9 +35,9 @@ def is_torch_tensor(x: Any) -> bool:
 
 
 def _as_real(value: Any, name: str) -> float:
+    if is_torch_tensor(value) and value.numel() == 1:
+        return float(value.item())
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        if is_torch_tensor(value) and value.numel() == 1:
-            return float(value.item())
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     return float(value)
 
@@ -206,6 +206,17 @@ def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
     An int gives the children of ``SeedSequence(seed)`` (reproducible); a Generator spawns children
     of its own seed sequence (its stream is left untouched); None gives fresh entropy.
 
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        The entry point's seed.
+    n : int
+        Number of independent streams, ``>= 1``.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+
     Examples
     --------
     >>> a, b = spawn_generators(0, 2)
@@ -227,5 +238,5 @@ def check_random_state(seed: Any) -> np.random.Generator:
     if seed is None or (isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool)):
         if seed is not None and int(seed) < 0:
             raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}")
-        return np.random.default_rng(seed)
+        return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(f"seed must be None, an int or a numpy Generator, got {type(seed).__name__} {seed!r}")

@@ -181,6 +181,7 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
     if not bool((W == W).all()) or not bool(nx.abs(W).max() < math.inf):
         raise ValueError("W must contain only finite values (found NaN or inf)")
     binary = W.ndim == 1
+    yv: Any  # float +-1 (binary) or int labels; numpy or torch
     if binary:
         if b is None:
             b = 0.0
@@ -503,7 +504,7 @@ def _clipped_linf(P: _Problem, Z: Any, eps: float, box: tuple[float, float], rul
     M = Z[rows, P.y][:, None] - Z
     y_np = P.y.detach().cpu().numpy() if P.torch else P.y
     for c in np.unique(y_np):
-        idx = np.flatnonzero(y_np == c)
+        idx: Any = np.flatnonzero(y_np == c)
         if P.torch:
             import torch
 
@@ -723,6 +724,6 @@ def pgd_linear(
         better = m < best_m
         best_m = np.where(better, m, best_m)
         best_X[better] = cur[better]
-        if best_k is not None:
+        if best_k is not None and k is not None:
             best_k = np.where(better, k, best_k)
     return WorstCase(X_adv=best_X, margins=best_m, target=best_k, exact=False, rule="pgd")

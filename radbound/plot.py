@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["STYLE", "style", "subplots", "mean_sem", "aggregate", "errorbar_curves", "caption", "colors"]
 
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "figure.dpi": 110,
     "font.size": 9,
     "axes.titlesize": 10,

@@ -137,7 +137,7 @@ class Estimate:
         s = f"{name}({self.value:.6g} ± {self.stderr:.2g} s.e., {self.method}, {self.n_draws} draws"
         if self.antithetic:
             s += ", antithetic"
-        if self.interval is not None:
+        if self.interval is not None and self.delta is not None:
             lo, hi = self.interval
             s += f"; {100 * (1 - self.delta):.4g}% interval [{lo:.6g}, {hi:.6g}]"
         return s + ")"

@@ -668,3 +668,40 @@ def test_model_load_refuses_damaged_or_foreign_files(tmp_path):
         assert str(path) in str(info.value)
     with pytest.raises(FileNotFoundError, match="no model file"):
         LinearModel.load(tmp_path / "absent.npz")
+
+
+# ----------------------------------------------------------------------------- extreme values
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("solver", ["fast", "cvxpy"])
+def test_huge_eps_or_lam_give_zero_weights_with_a_certificate(loss, solver):
+    """Above eps = max_i ||x_i||_1 or lam = max |X_ij| the optimum has W = 0 (TrainingProblem.reduction);
+    eps = lam = 1e300 give that optimum, certified, with the objective of the best bias alone."""
+    X, y = _data(loss, n=30, d=4)
+    eps_zero = np.abs(X).sum(axis=1).max()
+    at_threshold = fit_linear(X, y, eps=eps_zero, lam=0.01, loss=loss, solver=solver)
+    for kw in ({"eps": 1e300, "lam": 0.01}, {"eps": 0.1, "lam": 1e300}):
+        m = fit_linear(X, y, loss=loss, solver=solver, on_inaccurate="raise", **kw)
+        assert (
+            np.all(m.W == 0) and m.diagnostics["certified"] and "zero weights" in m.diagnostics["reduction"]
+        )
+        assert math.isfinite(m.objective) and m.certificate.rel_gap <= 1e-6
+        assert abs(m.objective - at_threshold.objective) <= 1e-6 * (1 + at_threshold.objective)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_data_of_extreme_scale_is_solved_by_exact_rescaling(loss):
+    """F(W; s X, eps, lam) = F(W / s; X, eps / s, lam / s): data multiplied by 2^-80 are fitted as the
+    scaled problem and give W * 2^80 (the division by a power of two is exact)."""
+    X, y = _data(loss, n=30, d=4)
+    s = 2.0**-80
+    ref = fit_linear(X, y, eps=0.1, lam=0.01, loss=loss)
+    m = fit_linear(X * s, y, eps=0.1 * s, lam=0.01 * s, loss=loss, on_inaccurate="raise")
+    assert m.diagnostics["reduction"].startswith("scale")
+    assert abs(m.objective - ref.objective) <= 1e-7 * (1 + ref.objective)
+    np.testing.assert_allclose(m.W * s, ref.W, rtol=1e-4, atol=1e-6 * np.abs(ref.W).max())
+
+
+def test_objective_that_overflows_is_an_error():
+    X, y = _data("logistic", n=10, d=3)
+    with pytest.raises(OverflowError, match="overflows float64"):
+        objective(X, y, np.full(3, 1e300), 0.0, eps=1e300, lam=1.0, loss="logistic")

@@ -134,7 +134,7 @@ def estimate_note(est: Estimate, what: str) -> str:
     return s + "); the bound is then an estimate of the bound, not a certificate."
 
 
-def check_estimate_or_number(value: Any, name: str) -> Estimate | float:
+def check_estimate_or_number(value: Any, name: str) -> Estimate | Bound | float:
     """Accept an Estimate, a Bound (its value) or a finite real number."""
     if isinstance(value, (Estimate, Bound)):
         return value

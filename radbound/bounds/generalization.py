@@ -59,7 +59,8 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
             "|sup(sigma)/n| per draw) or an Estimate computed with bounded_differences"
         )
     R = check_nonnegative(value_range, "mc_range")
-    units = est.n_draws // 2 if est.antithetic else est.n_draws
+    n_draws = check_int(est.n_draws, "the Estimate's n_draws", minimum=2)
+    units = n_draws // 2 if est.antithetic else n_draws
     return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
 
 

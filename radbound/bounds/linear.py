@@ -31,7 +31,14 @@ import numpy as np
 from .._concentration import mcdiarmid_half_width
 from .._lp import dual_exponent as _dual
 from .._lp import norm
-from .._validation import check_choice, check_exponent, check_matrix, check_nonnegative, check_positive
+from .._validation import (
+    check_choice,
+    check_exponent,
+    check_int,
+    check_matrix,
+    check_nonnegative,
+    check_positive,
+)
 from ..complexity import adversarial_linear_rademacher, linear_rademacher
 from ..results import AdversarialEstimate, Bound, Estimate, LowerEstimate
 from ._symbols import (
@@ -271,7 +278,8 @@ def _natural_mc(
     if est.is_exact:
         return {}
     c = 2.0 * W * norm(X, _dual(p)) / X.shape[0] + extra
-    h = mcdiarmid_half_width(c, est.n_draws, delta, antithetic=est.antithetic)
+    n_draws = check_int(est.n_draws, "the Estimate's n_draws", minimum=2)
+    h = mcdiarmid_half_width(c, n_draws, delta, antithetic=est.antithetic)
     return {"monte_carlo": 1.0, "mc_half_width": h, "mc_delta": delta}
 
 
@@ -279,28 +287,26 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
     if isinstance(complexity, LowerEstimate):
         raise TypeError("complexity must be an estimate of R_S(F), got a LowerEstimate (a lower estimate)")
     if isinstance(complexity, AdversarialEstimate):
-        est = complexity
         return _Natural(
-            est.natural,
-            {"R_S": est.natural},
+            complexity.natural,
+            {"R_S": complexity.natural},
             lambda: sym("R_S"),
             "paper",
-            estimate_note(est, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
-            est.mean_abs_s,
-            _natural_mc(X, p, W, est),
-            est,
+            estimate_note(complexity, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
+            complexity.mean_abs_s,
+            _natural_mc(X, p, W, complexity),
+            complexity,
         )
     if isinstance(complexity, Estimate):
-        est = complexity
         return _Natural(
-            est.value,
-            {"R_S": est.value},
+            complexity.value,
+            {"R_S": complexity.value},
             lambda: sym("R_S"),
             "paper",
-            estimate_note(est, "R_S"),
+            estimate_note(complexity, "R_S"),
             None,
-            _natural_mc(X, p, W, est),
-            est,
+            _natural_mc(X, p, W, complexity),
+            complexity,
         )
     if isinstance(complexity, Bound):
         b = complexity
@@ -325,8 +331,8 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
         return _Natural(
             b.value, dict(b.inputs), b.formula_builder, b.status, f"R_S(F) replaced by its {b.name} bound."
         )
-    est = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
-    return _natural_term(X, p, W, est, n_draws, seed, lower)
+    natural = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
+    return _natural_term(X, p, W, natural, n_draws, seed, lower)
 
 
 def _check_common(X, eps, p, radius, attack_norm):
@@ -423,13 +429,14 @@ def adversarial_linear_upper_bound(
     n, d = X.shape
     nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=False)
     D = dimension_factor(d, p, r)
-    use_draws = form == "sharp" and nat.mean_abs_s is not None
+    draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
+    use_draws = form == "sharp" and draws is not None
     if form == "paper":
         a_n = 1.0 / math.sqrt(n)
     elif form == "sharp-sqrt":
         a_n = 1.0 / (2.0 * math.sqrt(n))
     else:
-        a_n = (nat.mean_abs_s if use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
+        a_n = (draws.mean_abs_s if draws is not None and use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
     adv = eps * W * D * a_n
 
     def formula() -> Any:
@@ -446,10 +453,10 @@ def adversarial_linear_upper_bound(
 
     inputs = merge_inputs(nat.inputs, {"epsilon": eps, "W": W, "n": float(n)}, dimension_inputs(d, p, r))
     mc = nat.constants()
-    if use_draws:
-        inputs["S_abs"] = float(nat.mean_abs_s)
+    if draws is not None and use_draws:
+        inputs["S_abs"] = draws.mean_abs_s
         # the per-draw value R + eps W D (-s)_+ / n also moves by 2 eps W D / n when sigma_i flips
-        mc = _natural_mc(X, p, W, nat.estimate, extra=2.0 * eps * W * D / n)
+        mc = _natural_mc(X, p, W, draws, extra=2.0 * eps * W * D / n)
     status = "paper" if (form == "paper" and math.isinf(r)) else "derived"
     notes = [nat.note, _dim_note(d, p, r)]
     if use_draws:
@@ -541,11 +548,12 @@ def adversarial_linear_lower_bound(
     n, d = X.shape
     nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=True)
     D = dimension_factor(d, p, r)
-    use_draws = form == "sharp" and nat.mean_abs_s is not None
+    draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
+    use_draws = form == "sharp" and draws is not None
     if form == "paper":
         a_n = c / math.sqrt(n)
     else:
-        a_n = (nat.mean_abs_s if use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
+        a_n = (draws.mean_abs_s if draws is not None and use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
     adv = eps * W * D * a_n
     status = "derived"
     constants: dict[str, float] = {"D": D, "a_n": a_n}
@@ -571,8 +579,8 @@ def adversarial_linear_lower_bound(
     inputs = merge_inputs(nat.inputs, {"epsilon": eps, "W": W, "n": float(n)}, dimension_inputs(d, p, r))
     if form == "paper":
         inputs["c"] = c
-    if use_draws:
-        inputs["S_abs"] = float(nat.mean_abs_s)
+    if draws is not None and use_draws:
+        inputs["S_abs"] = draws.mean_abs_s
     notes = [nat.note, _dim_note(d, p, r)]
     if form == "paper":
         notes.append(

@@ -223,7 +223,6 @@ def sample_complexity(
         n_star = 1.0  # at most the target on the whole grid, from n = 1 on
     else:
         lo, hi = _last_crossing(f, float(grid[above[-1]]), float(grid[above[-1] + 1]))
-        n_star = None
         try:
             roots = _symbolic_roots(expr, n_sym, target)
         except (NotImplementedError, TypeError, ValueError):  # pragma: no cover - sympy edge cases

@@ -16,7 +16,7 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def load_sample(
         ds = load_mnist()
         X, y = ds.X, ds.y
     else:
-        with np.load(data) as f:
+        with np.load(cast(str, data)) as f:
             keys = set(f.files)
             xk = "x" if "x" in keys else ("X" if "X" in keys else None)
             if xk is None or "y" not in keys:
@@ -269,7 +269,7 @@ def _run_bound(args: argparse.Namespace) -> int:
         rows.append(_bound_json(bounds.linear_rademacher_lower_bound(X, **pw)))
     elif kind == "linear-adversarial":
         kw = {"eps": args.eps, "attack_norm": args.attack_norm, **pw}
-        est = None
+        est: Estimate | None = None
         if args.complexity == "closed-form":
             comp: Any = "closed-form"
         else:
@@ -357,7 +357,7 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
         g = bounds.generalization(
             risk, upper, X.shape[0], margin=args.margin, delta=args.delta, risk=args.risk
         )
-        est = None
+        est: Estimate | None = None
     elif binary:  # the exact (or Monte-Carlo) adversarial complexity itself, the tightest input
         est = adversarial_linear_rademacher(
             X,

@@ -182,6 +182,14 @@ def _check_chunk(chunk_size: Any, default: int) -> int:
     return check_int(chunk_size, "chunk_size", minimum=1)
 
 
+def _std(values: np.ndarray) -> float:
+    """Sample standard deviation (ddof=1); values beyond 2**+-200 are scaled by an exact power of two
+    first, so that the squares neither overflow nor underflow."""
+    top = float(np.max(np.abs(values))) if values.size else 0.0
+    e = math.frexp(top)[1] if (top > 2.0**200 or 0.0 < top < 2.0**-200) else 0
+    return math.ldexp(float(np.ldexp(values, -e).std(ddof=1)), e)
+
+
 def _estimate_fields(est: Estimate) -> dict[str, Any]:
     """The fields of a plain Estimate, to build a typed subclass from it."""
     return {f.name: getattr(est, f.name) for f in dataclasses.fields(Estimate)}
@@ -231,7 +239,7 @@ def _run(
         for j in range(len(oracle.columns))
     ]
     means = np.array([col.mean() for col in cols])
-    stderr = float(cols[0].std(ddof=1) / math.sqrt(n_units)) / n
+    stderr = _std(cols[0]) / math.sqrt(n_units) / n
     value = means[0] / n
     interval = None
     if c is not None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import Backend
+from .._backend import Backend, TorchBackend
 from .._lp import row_power_norm_
 from ._engine import _CHUNK_ELEMENTS, _Oracle
 from ._signs import draw_packed, signs_from_codes, unpack_signs
@@ -76,15 +76,22 @@ class LinearOracle(_Oracle):
         self, X: Any, y: np.ndarray | None, *, q: float, eps: float, mode: str, radius: float, nx: Backend
     ) -> None:
         super().__init__(X.shape[0], nx)
-        self.X = X
+        # The suprema are positively homogeneous in (X, eps): data far from 1 in magnitude is scaled
+        # by an exact power of two (so squares and power sums neither overflow nor underflow) and the
+        # results scaled back; ordinary data (within 2**+-200) is used as it is.
+        top = max(nx.item(nx.max(nx.abs(X))), float(eps))
+        self.exp2 = math.frexp(top)[1] if (top > 2.0**200 or 0.0 < top < 2.0**-200) else 0
+        self.X = X * 2.0**-self.exp2 if self.exp2 else X
         self.d = int(X.shape[1])
         self.q = q
-        self.eps = float(eps)
+        self.eps = math.ldexp(float(eps), -self.exp2)
         self.mode = mode
         self.radius = float(radius)
+        self.scale = self.radius * 2.0**self.exp2  # multiplies the suprema of the scaled data
         self.adversarial = y is not None
-        self.y = None if y is None else nx.asarray(y)
-        self.y_np = None if y is None else np.asarray(y, dtype=np.float64)
+        # set exactly when the class is adversarial (y given): typed Any so the adversarial paths index them
+        self.y: Any = None if y is None else nx.asarray(y)
+        self.y_np: Any = None if y is None else np.asarray(y, dtype=np.float64)
         self.columns = ("value", "natural", "abs_s") if self.adversarial else ("value",)
 
     # ------------------------------------------------------------------ per-row maths
@@ -135,9 +142,9 @@ class LinearOracle(_Oracle):
 
     def _columns_np(self, cols: list[Any]) -> np.ndarray:
         out = np.stack([np.asarray(self.nx.to_numpy(c), dtype=np.float64) for c in cols], axis=1)
-        out[:, 0] *= self.radius
+        out[:, 0] *= self.scale
         if self.adversarial:
-            out[:, 1] *= self.radius
+            out[:, 1] *= self.scale
         return out
 
     # ------------------------------------------------------------------ Monte Carlo
@@ -193,14 +200,14 @@ class LinearOracle(_Oracle):
         elif natural_only:
             nat_total = self._tile_totals()[0]
         if not self.adversarial:
-            return np.array([2.0 * nat_total * self.radius])
+            return np.array([2.0 * nat_total * self.scale])
         if natural_only:
             abs_s_total = self._abs_s_total()
             tot = np.array([nat_total, nat_total, abs_s_total]) * 2.0
         else:
             nat_total, pair_total, abs_s_total = self._tile_totals()
             tot = np.array([pair_total, 2.0 * nat_total, 2.0 * abs_s_total])
-        tot[:2] *= self.radius
+        tot[:2] *= self.scale
         return tot
 
     def _split(self, budget: int) -> tuple[int, int]:
@@ -302,7 +309,7 @@ class LinearOracle(_Oracle):
             U = nx.matmul(nx.asarray(signs), self.X)
             vals[a:b] = nx.to_numpy(nx.rowdot(U))
         Q = nx.copy(Q)
-        if nx.name == "torch":
+        if isinstance(nx, TorchBackend):
             rows_h, rows_l = (nx.torch.as_tensor(i, device=nx.device) for i in (rows_h, rows_l))
         Q[rows_h, rows_l] = nx.asarray(vals)
         return Q

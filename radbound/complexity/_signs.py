@@ -35,7 +35,7 @@ def signs_from_codes(codes: np.ndarray, n: int, dtype: type = np.float64) -> np.
     """
     codes = np.asarray(codes, dtype=np.int64)
     bits = (codes[:, None] >> np.arange(n, dtype=np.int64)[None, :]) & 1
-    out = np.empty(bits.shape, dtype=dtype)
+    out: np.ndarray = np.empty(bits.shape, dtype=dtype)
     np.subtract(1, 2 * bits, out=out, casting="unsafe")
     return out
 
@@ -56,7 +56,7 @@ def unpack_signs(packed: np.ndarray, start: int, stop: int, dtype: type = np.flo
         raise ValueError(f"start must be a multiple of 8, got {start!r}")
     block = packed[:, start // 8 : -(-stop // 8)]
     bits = np.unpackbits(block, axis=1, bitorder="little")[:, : stop - start]
-    out = np.empty(bits.shape, dtype=dtype)
+    out: np.ndarray = np.empty(bits.shape, dtype=dtype)
     np.subtract(1, 2 * bits.astype(np.int8), out=out, casting="unsafe")
     return out
 

@@ -206,7 +206,7 @@ class GaussianMixture:
 
     def _sqrt_cov(self) -> np.ndarray:
         """A factor L with L L^T = Sigma for a full covariance (eigen-decomposition: PSD allowed)."""
-        vals, vecs = np.linalg.eigh(self.cov)
+        vals, vecs = np.linalg.eigh(np.asarray(self.cov))
         return vecs * np.sqrt(np.clip(vals, 0.0, None))
 
     def _quadratic_form(self, W: np.ndarray) -> np.ndarray:

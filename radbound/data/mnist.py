@@ -157,9 +157,10 @@ def _load_idx_dir(directory: Path, subset: str) -> Dataset:
             + "Pass download=True to fetch them, or: "
             + HOW_TO_SUPPLY
         )
+    paths = {stem: p for stem, p in found.items() if p is not None}  # all present (checked above)
     xs, ys = [], []
     for part in parts:
-        img_path, lab_path = (found[stem] for stem in FILES[part])
+        img_path, lab_path = (paths[stem] for stem in FILES[part])
         images, labels = read_idx(img_path), read_idx(lab_path)
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
             raise ValueError(

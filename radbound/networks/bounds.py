@@ -398,7 +398,7 @@ def adversarial_lower_bound(
         X = check_matrix(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X", allow_torch=False)
     else:
         X = _data(net, X)
-    if radius is None:
+    if radius is None and net is not None:  # (net is None requires a radius, checked above)
         norms = _norms(net, norms, **norm_options)
         radius = float(np.prod(norms.spectral))
     radius = check_nonnegative(radius, "radius")

@@ -84,7 +84,8 @@ def _shape_tuple(shape: Any, name: str = "input_shape") -> tuple[int, ...]:
     if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 3):
         raise ValueError(f"{name} must be (d,) or (C, H, W), got {shape!r}")
     if not all(
-        isinstance(s, (numbers.Integral, np.integer)) and not isinstance(s, bool) and s >= 1 for s in shape
+        isinstance(s, (numbers.Integral, np.integer)) and not isinstance(s, bool) and int(s) >= 1
+        for s in shape
     ):
         raise ValueError(f"{name} must hold positive integers, got {shape!r}")
     return tuple(int(s) for s in shape)
@@ -294,7 +295,7 @@ class MaxPool2d:
     def forward(self, x: np.ndarray, **_: Any) -> np.ndarray:
         c, h, w = x.shape[1:]
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        _, oh, ow = self.output_shape((c, h, w))
+        _c, oh, ow = self.output_shape((c, h, w))
         out = np.full((x.shape[0], c, oh, ow), -np.inf)
         for a in range(kh):
             for b in range(kw):
@@ -303,9 +304,6 @@ class MaxPool2d:
 
     def describe(self) -> dict[str, Any]:
         return {"type": "MaxPool2d", "kernel_size": list(self.kernel_size), "stride": list(self.stride)}
-
-
-Layer = Dense | Conv2d | ReLU | MaxPool2d | Flatten
 
 
 # ----------------------------------------------------------------------------- conv geometry and kernels
@@ -331,14 +329,15 @@ def conv_geometry(layer: Conv2d, input_shape: Sequence[int]) -> dict[str, Any]:
     if c != c_in:
         raise ValueError(f"Conv2d weight has c_in={c_in} input channels, but the input has {c} channels")
     sh, sw = layer.stride
+    pads: tuple[int, ...]
     if layer.padding == "valid":
         pads = (0, 0, 0, 0)
     elif layer.padding == "same":
-        pads = []
+        halves: list[int] = []
         for n_, k, s in ((h, kh, sh), (w, kw, sw)):
             total = max((-(-n_ // s) - 1) * s + k - n_, 0)
-            pads += [total // 2, total - total // 2]
-        pads = tuple(pads)
+            halves += [total // 2, total - total // 2]
+        pads = tuple(halves)
     else:
         ph, pw = layer.padding
         pads = (ph, ph, pw, pw)
@@ -450,7 +449,7 @@ class Network:
 
     layers: tuple
     input_shape: tuple
-    reference: tuple | None = None
+    reference: Sequence[Any] | None = None
     shapes: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -552,7 +551,7 @@ class Network:
     # -- io
     def save_npz(self, path: Any) -> None:
         """Write the network to an ``.npz`` file (arrays plus a JSON description; no pickle)."""
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, Any] = {}
         spec = {"input_shape": list(self.input_shape), "layers": []}
         for i, layer in enumerate(self.layers):
             spec["layers"].append(layer.describe())

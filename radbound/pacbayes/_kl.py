@@ -239,8 +239,8 @@ def kl_inv(q: Any, c: Any) -> Any:
         lo, hi = qt.copy(), np.ones_like(qt)
         lo, hi = _bisect_bits(lo, hi, lambda p: _kl_unchecked(qt, p) > ct)
         out[todo] = hi
-    out = out.reshape(qa.shape)
-    return float(out) if out.ndim == 0 else out
+    result = out.reshape(qa.shape)
+    return float(result) if result.ndim == 0 else result
 
 
 def kl_inv_lower(q: Any, c: Any) -> Any:
@@ -297,5 +297,5 @@ def kl_inv_lower(q: Any, c: Any) -> Any:
         # "above" the root means kl <= c (p closer to q): the answer is the lower float of the pair
         lo, hi = _bisect_bits(lo, hi, lambda p: _kl_unchecked(qt, p) <= ct)
         out[todo] = lo  # the last float at which kl > c: never above the root
-    out = out.reshape(qa.shape)
-    return float(out) if out.ndim == 0 else out
+    result = out.reshape(qa.shape)
+    return float(result) if result.ndim == 0 else result

@@ -241,6 +241,8 @@ def pac_bayes_spectral_bound(
         cand = (total, emp, comp, gamma, beta_t, in_range, kl, log_term)
         if best is None or total < best[0]:
             best = cand
+    if best is None:  # pragma: no cover - the grid is never empty
+        raise RuntimeError("no candidate on the grid")
     total, emp, comp, gamma, beta_t, in_range, kl, log_term = best
 
     inputs = {

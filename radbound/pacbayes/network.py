@@ -136,8 +136,9 @@ class GaussianNetwork:
         from ..networks.layers import Flatten, Network
 
         net = Network.from_arrays(list(Ws), biases=list(bs))
-        if len(self.input_shape) > 1:
-            net = Network((Flatten(), *net.layers), self.input_shape)
+        shape = tuple(self.input_shape or ())  # always set by __post_init__
+        if len(shape) > 1:
+            net = Network((Flatten(), *net.layers), shape)
         return net
 
     @property
@@ -441,7 +442,7 @@ def _train_torch(
         logits = _robust_logits(torch, Ws, bs, xB[idx], yBt[idx], eps, q)
         ce = torch.nn.functional.cross_entropy(logits, yBt[idx], reduction="none")
         loss = (torch.clamp(ce, max=cap) / cap).mean()
-        kl = 0.0
+        kl: Any = 0.0
         for means, rhos, priors in ((mW, rW, prior_W), (mb, rb, prior_b)):
             for m_, r_, p_ in zip(means, rhos, priors):
                 s = torch.exp(r_)

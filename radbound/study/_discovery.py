@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 from ._core import Study
 
@@ -77,8 +78,9 @@ class StudyLocation:
         """Import the module (or load the file) and return its ``STUDY``."""
         if self.path is not None:
             return load_study_file(self.path)
-        module = importlib.import_module(self.module)
-        study = _study_of(module, self.name, self.module)
+        name = cast(str, self.module)  # a study has a path or a module name
+        module = importlib.import_module(name)
+        study = _study_of(module, self.name, name)
         return dataclasses.replace(study, module=self.module, source=module.__file__)
 
 

@@ -224,7 +224,7 @@ class CsvScan:
         """The trusted rows, typed, in grid order (by ``cell_index``; file order within a cell)."""
         if self.header is None:
             return []
-        out = []
+        out: list[dict[str, Any]] = []
         for lines in self.cells.values():
             out.extend({k: _parse(v) for k, v in zip(self.header, fields)} for fields in lines)
         out.sort(key=lambda r: r["cell_index"])

@@ -633,7 +633,7 @@ def _run_locked(
             for index, raw in results:
                 rows = _rows_of(study, raw, grid[index], index, seeds[index])
                 new_file = header is None
-                if new_file:
+                if header is None:
                     data_columns = [
                         k for k in dict.fromkeys(k for r in rows for k in r) if k not in META_COLUMNS
                     ]
@@ -647,7 +647,7 @@ def _run_locked(
         bar.close()
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
-        if own_client:
+        if own_client and client is not None:
             with contextlib.suppress(Exception):
                 client.close()
         session.update(cells_computed=computed, wall_time_s=round(time.perf_counter() - start, 3))

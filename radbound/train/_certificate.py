@@ -57,7 +57,13 @@ from scipy.special import expit, softmax
 
 from .._lp import dual_exponent, norm
 from .._validation import check_exponent, check_nonnegative
-from ._losses import binary_margins, dual_entropy, multiclass_scores, training_objective
+from ._losses import (
+    binary_margins,
+    check_finite_objective,
+    dual_entropy,
+    multiclass_scores,
+    training_objective,
+)
 from ._problem import TrainingProblem, check_model_point
 
 __all__ = ["DualityGap", "certify", "duality_gap"]
@@ -319,10 +325,14 @@ def certify(prob: TrainingProblem, W: np.ndarray, b: Any, dual: np.ndarray | Non
         Pt = P - onehot * P.sum(axis=1, keepdims=True)
         G = Pt.T @ X / n
         C = (E + E.T) / n
+        # some optimal flow carries at most the total |G| (per feature, hence in every l_r norm),
+        # so capacities far above it are cut: the LP stays well scaled for huge eps, and ordinary
+        # problems (capacities below it) are untouched
+        cap = np.minimum(eps * C, 1e3 * float(np.abs(G).sum()))
         if math.isinf(r):
-            rho = _flow_residual_inf(G, eps * C, lam)
+            rho = _flow_residual_inf(G, cap, lam)
         else:
-            rho = _flow_residual_general(G, eps * C, lam, r)
+            rho = _flow_residual_general(G, cap, lam, r)
         theta = _feasible_scaling(rho, lam)
         dval = float(dual_entropy(theta * P, prob.loss).mean())
     gap = primal - dval
@@ -427,4 +437,9 @@ def duality_gap(
         if dv.shape != shape or not np.isfinite(dv).all():
             raise ValueError(f"dual must be a finite array of shape {shape}, got shape {dv.shape}")
         dual = dv
-    return certify(prob, Wv, bv, dual)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cert = certify(prob, Wv, bv, dual)
+    check_finite_objective(cert.primal, X, Wv, eps, lam)
+    if not math.isfinite(cert.dual):  # pragma: no cover - the dual entropy is bounded by log K
+        raise OverflowError("the dual value of the certificate is not finite")
+    return cert

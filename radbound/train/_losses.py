@@ -60,7 +60,14 @@ from scipy.special import expit, logsumexp, xlogy
 
 from .._lp import dual_exponent, norm
 from .._validation import check_choice, check_exponent, check_nonnegative
-from ._constants import BINARY_LOSSES, LOSSES, MULTICLASS_LOSSES, OBJECTIVE_KINDS
+from ._constants import (
+    BINARY_LOSSES,
+    LOSSES,
+    MULTICLASS_LOSSES,
+    OBJECTIVE_KINDS,
+    NonOptimalWarning,
+    SolverError,
+)
 from ._problem import check_model_point
 
 __all__ = [
@@ -78,14 +85,6 @@ __all__ = [
     "loss_values",
     "dual_entropy",
 ]
-
-
-class SolverError(RuntimeError):
-    """A solver failed, or returned a solution that does not pass verification."""
-
-
-class NonOptimalWarning(RuntimeWarning):
-    """A solver stopped before certified optimality; the returned model is usable but inexact."""
 
 
 def pairwise_distances(W: np.ndarray, q: float = 1.0) -> np.ndarray:
@@ -192,6 +191,13 @@ def objective(
     -------
     float
 
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, labels, values or names (each message names the parameter).
+    OverflowError
+        The objective exceeds the float64 range at these inputs.
+
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML, experiments (the l1-regularised robust training
@@ -211,11 +217,25 @@ def objective(
     r = check_exponent(attack_norm, "attack_norm")
     kind = check_choice(kind, "kind", OBJECTIVE_KINDS)
     X, y, W, b = check_model_point(X, y, W, b, loss=loss)
-    if kind == "convex":
-        return training_objective(X, y, W, b, eps=eps, lam=lam, loss=loss, q=dual_exponent(r))
-    if loss != "softmax":
+    if kind != "convex" and loss != "softmax":
         raise ValueError(f"kind={kind!r} is defined for loss='softmax' only, got loss={loss!r}")
-    return _single_target_objective(X, y, W, b, eps=eps, lam=lam, attack_norm=r, rule=kind.rsplit("-", 1)[1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        if kind == "convex":
+            value = training_objective(X, y, W, b, eps=eps, lam=lam, loss=loss, q=dual_exponent(r))
+        else:
+            rule = kind.rsplit("-", 1)[1]
+            value = _single_target_objective(X, y, W, b, eps=eps, lam=lam, attack_norm=r, rule=rule)
+    check_finite_objective(value, X, W, eps, lam)
+    return value
+
+
+def check_finite_objective(value: float, X: np.ndarray, W: np.ndarray, eps: float, lam: float) -> None:
+    """OverflowError naming the inputs when an objective does not fit in float64."""
+    if not math.isfinite(value):
+        raise OverflowError(
+            f"the training objective overflows float64 at these inputs (max|X| = {np.abs(X).max():.3g}, "
+            f"||W||_1 = {np.abs(W).sum():.3g}, eps = {eps:.3g}, lam = {lam:.3g}); rescale X or W"
+        )
 
 
 # --------------------------------------------------------------------------- smooth pieces

@@ -196,7 +196,7 @@ class LinearModel:
         """
         path = os.fspath(path)
         cert = self.certificate
-        arrays = {
+        arrays: dict[str, Any] = {
             "format": np.array(_FORMAT_NAME),
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "W": np.asarray(self.W, dtype=np.float64),
@@ -235,11 +235,12 @@ class LinearModel:
         if not os.path.exists(path):
             raise FileNotFoundError(f"no model file at {path!r}")
         try:
-            npz = np.load(path, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError("an .npy array, not an npz archive")
-            with npz:
-                data = {k: npz[k] for k in npz.files}
+            with open(path, "rb") as fh:  # closed on every path, also when numpy gives up half-way
+                npz = np.load(fh, allow_pickle=False)
+                if not isinstance(npz, np.lib.npyio.NpzFile):
+                    raise ValueError("an .npy array, not an npz archive")
+                with npz:
+                    data = {k: npz[k] for k in npz.files}
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as exc:
             raise ValueError(f"{path!r} is not a readable radbound model file: {exc}") from exc
         return cls._from_arrays(data, path)
@@ -309,9 +310,16 @@ class LinearModel:
             c = data["certificate"]
             if c.shape != (len(_CERT_FIELDS),) or c.dtype.kind != "f":
                 raise bad(f"certificate must hold {len(_CERT_FIELDS)} numbers, got shape {c.shape}")
-            vals = dict(zip(_CERT_FIELDS, (float(v) for v in c)))
-            vals["informative"] = bool(vals["informative"])
-            cert = DualityGap(**vals)
+            primal, dual, gap, rel_gap, theta, bias_residual, informative = (float(v) for v in c)
+            cert = DualityGap(
+                primal=primal,
+                dual=dual,
+                gap=gap,
+                rel_gap=rel_gap,
+                theta=theta,
+                bias_residual=bias_residual,
+                informative=bool(informative),
+            )
         diagnostics: dict[str, Any] = {}
         if "diagnostics" in data:
             if data["diagnostics"].shape != () or data["diagnostics"].dtype.kind != "U":

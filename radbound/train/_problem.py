@@ -31,12 +31,13 @@ from .._validation import (
     check_nonnegative,
     is_torch_tensor,
 )
-from ._constants import BINARY_LOSSES, LOSSES
+from ._constants import BINARY_LOSSES, LOSSES, SolverError
 
 __all__ = [
     "MEMORY_LIMIT_BYTES",
     "TrainingProblem",
     "check_model_point",
+    "check_unscaled_weights",
     "check_working_memory",
     "encode_class_labels",
     "working_memory_bytes",
@@ -229,13 +230,79 @@ class TrainingProblem:
         """K for multi-class losses, None for binary ones."""
         return None if self.binary else int(self.classes.size)
 
+    @property
+    def K(self) -> int:
+        """Number of rows of W of a multi-class problem (the number of classes); 2 for binary ones."""
+        return int(self.classes.size)
+
     @cached_property
     def onehot(self) -> np.ndarray:
         """(n, K) indicator of the labels (multi-class only)."""
-        K = self.n_classes
+        K = self.K
         out = np.zeros((self.n, K))
         out[np.arange(self.n), self.y] = 1.0
         return out
+
+    @cached_property
+    def data_scale(self) -> float:
+        r"""A power of two :math:`s \ge \max|X_{ij}|` when that maximum lies outside
+        :math:`[2^{-20}, 2^{20}]`, else 1 (see :meth:`reduction`)."""
+        amax = float(np.abs(self.X).max())
+        if amax > 0.0 and not (2.0**-20 <= amax <= 2.0**20):
+            return math.ldexp(1.0, math.frexp(amax)[1])
+        return 1.0
+
+    @cached_property
+    def zero_weight_thresholds(self) -> tuple[float, float]:
+        r"""``(eps_zero, lam_zero) = (max_i ||x_i||_1, max_ij |X_ij|)``: above either, W = 0 is
+        optimal (see :meth:`reduction`)."""
+        return float(np.abs(self.X).sum(axis=1).max()), float(np.abs(self.X).max())
+
+    def reduction(self) -> tuple[TrainingProblem, float, bool]:
+        r"""The problem a solver should see: ``(reduced, scale, zero_weights)``.
+
+        Two exact reductions keep extreme but valid inputs inside the range where the solvers
+        work; ordinary data (entries of X between :math:`2^{-20}` and :math:`2^{20}` in magnitude,
+        ``eps`` and ``lam`` below the thresholds below) get the problem itself back.
+
+        * Scale. With :math:`s` a power of two near :math:`\max|X_{ij}|` (used only when that
+          maximum lies outside :math:`[2^{-20}, 2^{20}]`),
+          :math:`F(W; X, \epsilon, \lambda) = F(sW; X/s, \epsilon/s, \lambda/s)`: the margins are
+          unchanged, so a solution :math:`V` of the scaled problem gives :math:`W = V/s`, and dual
+          points carry over. Dividing by a power of two is exact.
+        * Zero weights. If :math:`\epsilon > \max_i \|x_i\|_1 \ge \max_i \|x_i\|_r`, every margin
+          at :math:`(W, b)` is at most the margin at :math:`(0, b)`
+          (:math:`|\langle w, x\rangle| \le \|w\|_{r^*}\|x\|_r`) and the losses decrease in the
+          margins, so :math:`F(0, b) \le F(W, b)` for every b. If :math:`\lambda > \max_{ij}|X_{ij}|`,
+          the data term has a subgradient at :math:`W = 0` with entries at most
+          :math:`\max|X|` in magnitude (the losses are 1-Lipschitz in the margins), so by convexity
+          :math:`F(W, b) \ge F(0, b) + (\lambda - \max|X|)\|W\|_1 \ge F(0, b)`. Either way W = 0 is
+          optimal and the optimal value does not depend on :math:`\epsilon` or :math:`\lambda`
+          beyond the thresholds; the reduced problem is solved at the thresholds (its dual points
+          stay feasible for the original, whose dual feasible set is larger) and its weights are
+          set to 0.
+        """
+        scale = self.data_scale
+        eps_zero, lam_zero = self.zero_weight_thresholds
+        zero = lam_zero == 0.0 or self.eps > eps_zero or self.lam > lam_zero
+        if scale == 1.0 and not zero:
+            return self, 1.0, False
+        eps = min(self.eps, eps_zero) / scale
+        lam = min(self.lam, lam_zero) / scale
+        return (
+            TrainingProblem(
+                X=self.X / scale if scale != 1.0 else self.X,
+                y=self.y,
+                eps=eps,
+                lam=lam,
+                loss=self.loss,
+                fit_intercept=self.fit_intercept,
+                attack_norm=self.attack_norm,
+                classes=self.classes,
+            ),
+            scale,
+            zero,
+        )
 
     def at(self, *, eps: float, lam: float) -> TrainingProblem:
         """The same data at other (validated) ``eps`` and ``lam``."""
@@ -248,6 +315,19 @@ class TrainingProblem:
             fit_intercept=self.fit_intercept,
             attack_norm=self.attack_norm,
             classes=self.classes,
+        )
+
+
+def check_unscaled_weights(W: np.ndarray, scale: float, eps: float, lam: float) -> None:
+    """SolverError when the weights of a rescaled problem do not fit in float64 once scaled back.
+
+    Happens only for data of extreme scale together with a (nearly) unregularised problem whose
+    optimal weights grow without bound.
+    """
+    if not np.isfinite(W).all():
+        raise SolverError(
+            f"the optimal weights overflow float64 once the data scale {scale:.3g} is undone, at eps={eps}, "
+            f"lam={lam}: the problem has (nearly) no regularisation for data of this scale; raise lam"
         )
 
 

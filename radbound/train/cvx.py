@@ -39,7 +39,7 @@ from .._validation import check_choice, check_positive
 from ._certificate import certify
 from ._losses import NonOptimalWarning, SolverError, training_objective
 from ._model import LinearModel
-from ._problem import TrainingProblem
+from ._problem import TrainingProblem, check_unscaled_weights
 
 __all__ = ["CvxpyLinearProgram", "get_program", "check_cvxpy_options", "row_norms", "DEFAULT_RTOL"]
 
@@ -184,6 +184,9 @@ class CvxpyLinearProgram:
         self.problem_data = problem
         self.X = problem.X
         self.y = problem.y
+        # the program sees X / scale (a power of two, 1 for ordinary data; TrainingProblem.reduction)
+        self.scale = problem.data_scale
+        Xm = self.X / self.scale if self.scale != 1.0 else self.X
         self.loss = problem.loss
         self.attack_norm = problem.attack_norm
         self.q = dual_exponent(self.attack_norm)
@@ -199,7 +202,7 @@ class CvxpyLinearProgram:
             yb = self.y.astype(np.float64)
             self.W = cp.Variable(d, name="w")
             self.b = cp.Variable(name="b") if self.fit_intercept else None
-            score = (yb[:, None] * self.X) @ self.W
+            score = (yb[:, None] * Xm) @ self.W
             if self.b is not None:
                 score = score + yb * self.b
             if self.q == 1.0:
@@ -219,7 +222,7 @@ class CvxpyLinearProgram:
                 data_term = cp.sum(xi) / n
             penalty = self.lam * cp.norm1(self.W)
         else:
-            K = problem.n_classes
+            K = problem.K
             self.n_classes = K
             yi = self.y.astype(np.int64)
             onehot = problem.onehot
@@ -244,7 +247,7 @@ class CvxpyLinearProgram:
                         cols.append(index[(yi[i], k)])
             scatter = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * K, M))
             dist = cp.reshape(scatter @ pair_norms, (n, K), order="C")
-            Z = self.X @ self.W.T
+            Z = Xm @ self.W.T
             if self.b is not None:
                 Z = Z + np.ones((n, 1)) @ cp.reshape(self.b, (1, K), order="C")
             zy = cp.sum(cp.multiply(Z, onehot), axis=1)
@@ -259,7 +262,7 @@ class CvxpyLinearProgram:
                 data_term = cp.sum(xi) / n
             penalty = self.lam * cp.sum(cp.abs(self.W))
         self.problem = cp.Problem(cp.Minimize(data_term + penalty), constraints)
-        if not self.problem.is_dcp(dpp=True):  # pragma: no cover - guarded by construction
+        if not self.problem.is_dcp(dpp=True):  # type: ignore[call-arg]  # pragma: no cover - by construction
             raise SolverError("internal error: the training program is not DPP")
 
     # ------------------------------------------------------------------ solving
@@ -321,8 +324,11 @@ class CvxpyLinearProgram:
         solver = opts["solver"]
         at = self.problem_data.at(eps=eps, lam=lam)
         eps, lam = at.eps, at.lam
-        self.eps.value = eps
-        self.lam.value = lam
+        # extreme data scale, eps or lam: the program solves the reduced problem
+        # (TrainingProblem.reduction; its data scale is the program's)
+        reduced, scale, zero = at.reduction()
+        self.eps.value = reduced.eps
+        self.lam.value = reduced.lam
         before = getattr(self.problem._cache, "param_prog", None)
         t0 = time.perf_counter()
         try:
@@ -339,13 +345,15 @@ class CvxpyLinearProgram:
         if status not in _ACCEPTED + _INACCURATE or W is None:
             raise SolverError(f"cvxpy solver {solver} returned status {status!r} at eps={eps}, lam={lam}")
         inaccurate = status in _INACCURATE
-        W = np.array(W, dtype=np.float64)
+        V = np.array(W, dtype=np.float64)
         b = (
-            (float(self.b.value) if W.ndim == 1 else np.array(self.b.value, dtype=np.float64))
+            (float(np.asarray(self.b.value)) if V.ndim == 1 else np.array(self.b.value, dtype=np.float64))
             if self.b is not None
-            else (0.0 if W.ndim == 1 else np.zeros(W.shape[0]))
+            else (0.0 if V.ndim == 1 else np.zeros(V.shape[0]))
         )
-        f_numpy = training_objective(self.X, self.y, W, b, eps=eps, lam=lam, loss=self.loss, q=self.q)
+        f_numpy = training_objective(
+            reduced.X, self.y, V, b, eps=reduced.eps, lam=reduced.lam, loss=self.loss, q=self.q
+        )
         f_solver = float(self.problem.value)
         rtol = opts["check_rtol"] if opts["check_rtol"] is not None else DEFAULT_RTOL.get(solver, 1e-5)
         if inaccurate:
@@ -354,12 +362,20 @@ class CvxpyLinearProgram:
         if not mismatch <= rtol:
             raise SolverError(
                 f"cvxpy solver {solver} reported objective {f_solver!r} (status {status!r}) but the "
-                f"returned (W, b) has objective {f_numpy!r} (relative mismatch {mismatch:.3g} > {rtol:.3g})"
+                f"returned (W, b) has objective {f_numpy!r} (relative mismatch {mismatch:.3g} > {rtol:.3g}) "
+                f"at eps={eps}, lam={lam}"
             )
         dual = None
         if self._dual_constraint is not None and self._dual_constraint.dual_value is not None:
             dual = np.asarray(self._dual_constraint.dual_value, dtype=np.float64) * self.X.shape[0]
-        cert = certify(at, W, b, dual)
+        if zero:  # W = 0 is optimal (TrainingProblem.reduction)
+            W = np.zeros_like(V)
+            cert = certify(at, W, b, dual)
+        else:  # a rescaled problem has the original's margins, objective and certificate
+            cert = certify(reduced, V, b, dual)
+            W = V / scale if scale != 1.0 else V
+            check_unscaled_weights(W, scale, eps, lam)
+        f_numpy = cert.primal if (zero or reduced is not at) else f_numpy
         # the certificate decides when it is informative (whatever the solver's own status says);
         # without it (lam = 0) only an inaccurate status is known to be a problem
         certified = cert.informative and cert.rel_gap <= opts["gap_rtol"]
@@ -383,6 +399,8 @@ class CvxpyLinearProgram:
             "certified": certified,
             "certified_by": "duality-gap" if certified else "none",
         }
+        if reduced is not at:
+            diagnostics["reduction"] = f"scale {scale:g}" + (", zero weights" if zero else "")
         return LinearModel(
             W=W,
             b=b,
@@ -406,8 +424,8 @@ _CACHE_SIZE = 4
 
 def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     h = hashlib.blake2b(digest_size=16)
-    h.update(np.ascontiguousarray(X).view(np.uint8))
-    h.update(np.ascontiguousarray(y).astype(np.float64).view(np.uint8))
+    h.update(np.ascontiguousarray(X).data)
+    h.update(np.ascontiguousarray(y).astype(np.float64).data)
     h.update(repr(X.shape).encode())
     return h.hexdigest()
 

@@ -46,6 +46,7 @@ hinge).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -63,7 +64,7 @@ from ._certificate import DualityGap, certify
 from ._kernels import lbfgsb, projected_gradient, projected_newton
 from ._losses import NonOptimalWarning, SolverError, binary_logistic_split, pairwise_distances, softmax_core
 from ._model import LinearModel
-from ._problem import TrainingProblem
+from ._problem import TrainingProblem, check_unscaled_weights
 
 __all__ = ["fit_fast", "KKT_TOL"]
 
@@ -140,7 +141,7 @@ def _fit_logistic(prob: TrainingProblem, W0: np.ndarray, b0: float, max_iter: in
 
 # ============================================================================ softmax
 def _unpack(z: np.ndarray, prob: TrainingProblem) -> tuple[np.ndarray, np.ndarray]:
-    K, d = prob.n_classes, prob.d
+    K, d = prob.K, prob.d
     W = z[: K * d].reshape(K, d)
     b = z[K * d :] if prob.fit_intercept else np.zeros(K)
     return W, b
@@ -265,7 +266,7 @@ def _solve_in_cone(
     prob: TrainingProblem, cone: _Cone, b: np.ndarray, max_iter: int, gtol: float, counts: dict[str, int]
 ) -> _ConeSolution:
     """Minimise the exact softmax objective over ``cone`` from its own starting point, and certify."""
-    K, d = prob.n_classes, prob.d
+    K, d = prob.K, prob.d
     lower = np.concatenate([np.zeros(K * d), np.full(K if prob.fit_intercept else 0, -np.inf)])
     bounds = [(0.0, None)] * (K * d) + [(None, None)] * (K if prob.fit_intercept else 0)
     obj = _ConeProblem(cone, prob)
@@ -297,7 +298,7 @@ def _fit_softmax(
     best: tuple[float, _ConeSolution, float] | None = None
     rounds = reorientations = 0
     for r, mu in enumerate(mus):
-        res = lbfgsb(lambda t, mu=mu: _smoothed_softmax(t, prob, mu), z, None, smooth_iter, 1e-3 * mu)
+        res = lbfgsb(functools.partial(_smoothed_softmax, prob=prob, mu=mu), z, None, smooth_iter, 1e-3 * mu)
         z = res.x
         counts["lbfgs"] += res.nit
         if r < first_cone:
@@ -382,7 +383,7 @@ def _fit_crammer_singer_lp(prob: TrainingProblem, time_limit: float | None) -> _
     :math:`(w_k - w_{y_i})^\top x_i + b_k - b_{y_i} + \epsilon s_{y_i k} - \xi_i \le -1` for
     :math:`k \ne y_i`; objective :math:`\frac1n\sum_i \xi_i + \lambda \mathbf 1^\top T`.
     """
-    X, y, eps, lam, K = prob.X, prob.y, prob.eps, prob.lam, prob.n_classes
+    X, y, eps, lam, K = prob.X, prob.y, prob.eps, prob.lam, prob.K
     n, d = X.shape
     pairs = [(j, k) for j in range(K) for k in range(j + 1, K)]
     M = len(pairs)
@@ -463,7 +464,7 @@ def _fit_crammer_singer_lp(prob: TrainingProblem, time_limit: float | None) -> _
 
 # ============================================================================ driver
 def _starting_point(prob: TrainingProblem, warm_start: LinearModel | None) -> tuple[np.ndarray, Any]:
-    n, d, K = prob.n, prob.d, prob.n_classes
+    n, d, K = prob.n, prob.d, prob.K
     if warm_start is not None:
         W0 = np.array(warm_start.W, dtype=np.float64)
         b0 = np.array(warm_start.b, dtype=np.float64)
@@ -580,19 +581,33 @@ def fit_fast(
             "solver='fast' supports attack_norm=inf only (the paper's l_inf attack), "
             f"got {problem.attack_norm!r}; use solver='cvxpy' for other attack norms"
         )
+    if not isinstance(problem, TrainingProblem):
+        raise TypeError(f"problem must be a TrainingProblem, got {type(problem).__name__}")
     tol, max_iter, gtol = opts["tol"], opts["max_iter"], opts["gtol"]
     with limit_blas_threads(opts["blas_threads"]):
         t0 = time.perf_counter()
+        solved, scale, zero = problem.reduction()
         W0, b0 = _starting_point(problem, opts["warm_start"])
-        if problem.loss == "logistic":
-            fit = _fit_logistic(problem, W0, float(b0), max_iter, gtol)
-        elif problem.loss == "softmax":
-            fit = _fit_softmax(problem, W0, b0, max_iter, gtol, tol, opts["warm_start"] is not None)
-        elif problem.loss == "hinge":
-            fit = _fit_binary_hinge_lp(problem, opts["time_limit"])
+        if scale != 1.0:
+            W0 = W0 * scale
+        if solved.loss == "logistic":
+            fit = _fit_logistic(solved, W0, float(b0), max_iter, gtol)
+        elif solved.loss == "softmax":
+            fit = _fit_softmax(solved, W0, b0, max_iter, gtol, tol, opts["warm_start"] is not None)
+        elif solved.loss == "hinge":
+            fit = _fit_binary_hinge_lp(solved, opts["time_limit"])
         else:
-            fit = _fit_crammer_singer_lp(problem, opts["time_limit"])
-        cert = fit.cert if fit.cert is not None else certify(problem, fit.W, fit.b, fit.dual)
+            fit = _fit_crammer_singer_lp(solved, opts["time_limit"])
+        if zero:  # back to the original problem (see TrainingProblem.reduction)
+            fit.W = np.zeros_like(fit.W)
+            cert = certify(problem, fit.W, fit.b, fit.dual)
+        else:  # the certificate of a rescaled problem is that of the original (same margins)
+            cert = fit.cert if fit.cert is not None else certify(solved, fit.W, fit.b, fit.dual)
+            if scale != 1.0:
+                fit.W = fit.W / scale
+                check_unscaled_weights(fit.W, scale, problem.eps, problem.lam)
+        if solved is not problem:
+            fit.info["reduction"] = f"scale {scale:g}" + (", zero weights" if zero else "")
         elapsed = time.perf_counter() - t0
     kkt = fit.info.get("kkt_residual")
     if cert.informative:

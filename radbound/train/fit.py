@@ -152,20 +152,7 @@ def fit_linear(
     True
     """
     solver = _check_solver(solver)
-    if solver == "fast":
-        opts = _split_options(options, check_fast_options, solver)
-        problem = TrainingProblem.build(
-            X,
-            y,
-            eps=eps,
-            lam=lam,
-            loss=loss,
-            attack_norm=attack_norm,
-            fit_intercept=fit_intercept,
-            n_classes=n_classes,
-        )
-        return fit_fast(problem, **opts)
-    opts = _split_options(options, check_cvxpy_options, solver)
+    opts = _split_options(options, check_fast_options if solver == "fast" else check_cvxpy_options, solver)
     problem = TrainingProblem.build(
         X,
         y,
@@ -176,8 +163,9 @@ def fit_linear(
         fit_intercept=fit_intercept,
         n_classes=n_classes,
     )
-    prog = get_program(problem)
-    return prog.solve(problem.eps, problem.lam, **opts)
+    if solver == "fast":
+        return fit_fast(problem, **opts)
+    return get_program(problem).solve(problem.eps, problem.lam, **opts)
 
 
 def fit_path(

@@ -237,6 +237,64 @@ def _logistic_loss_grad(
 # ---------------------------------------------------------------------------
 
 
+def _run_logistic(
+    W: np.ndarray,
+    b: float,
+    Xd: np.ndarray,
+    yv: np.ndarray,
+    steps: Any,
+    sampler: Any,
+    *,
+    eps: float,
+    r: float,
+    lam: float,
+    lr: float,
+) -> tuple[np.ndarray, float]:
+    """The SGD loop of the binary logistic model (in place on ``W``)."""
+    lr_d = W.dtype.type(lr)
+    for _ in steps:
+        idx = sampler()
+        Xb = Xd[idx]  # (np.take with out= is slower)
+        _, gW, gb = _logistic_loss_grad(W, b, Xb, yv[idx], eps, r)
+        if gW is None or gb is None:  # pragma: no cover - with_grad=True returns both
+            raise RuntimeError("internal error: the logistic kernel returned no gradient")
+        if lam > 0:
+            gW += lam * np.sign(W)
+        W -= lr_d * gW
+        b = float(b - lr * gb)
+    return W, b
+
+
+def _run_softmax(
+    W: np.ndarray,
+    b: np.ndarray,
+    Xd: np.ndarray,
+    yv: np.ndarray,
+    steps: Any,
+    sampler: Any,
+    *,
+    eps: float,
+    r: float,
+    rule: str,
+    pairs: _Pairs,
+    lam: float,
+    lr: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The SGD loop of the softmax model (in place on ``W`` and ``b``)."""
+    lr_d = W.dtype.type(lr)
+    lam_lr = W.dtype.type(lr * lam)
+    for _ in steps:
+        idx = sampler()
+        Xb = Xd[idx]  # (np.take with out= is slower)
+        _, gW, gb = _softmax_loss_grad(W, b, Xb, yv[idx], eps, r, rule, pairs, with_loss=False)
+        gW *= lr_d
+        if lam > 0:
+            gW += lam_lr * np.sign(W)
+        W -= gW
+        b -= lr_d * gb
+    return W, b
+
+
 def _check_init(init: Any, binary: bool, K: int, d: int, dtype: Any) -> tuple[np.ndarray, Any]:
     if init is None:
         if binary:
@@ -417,8 +475,6 @@ def fit_sgd_attack(
     Xd = np.ascontiguousarray(X, dtype=dtype)
     W, b = _check_init(init, binary, K, d, dtype)
     sampler = (_PaperSampler if sampling == "paper" else _EpochSampler)(n, batch_size, rng)
-    lr_d = dtype.type(lr)
-    lam_lr = dtype.type(lr * lam)
 
     steps = range(n_steps)
     if progress:
@@ -426,28 +482,17 @@ def fit_sgd_attack(
 
         steps = tqdm(steps, desc=f"sgd-attack eps={eps:g} lam={lam:g}")
 
-    pairs = None if binary else _Pairs(K, d, dtype)
-    with limit_blas_threads():  # small batch products: one thread (radbound._threads)
+    # small batch products: one BLAS thread (radbound._threads); a diverging run overflows, so
+    # numpy's warnings are silenced here and the result is checked below
+    with limit_blas_threads(), np.errstate(over="ignore", invalid="ignore"):
         t0 = time.perf_counter()
         if binary:
-            for _ in steps:
-                idx = sampler()
-                Xb = Xd[idx]  # (np.take with out= is slower)
-                _, gW, gb = _logistic_loss_grad(W, b, Xb, yv[idx], eps, r)
-                if lam > 0:
-                    gW += lam * np.sign(W)
-                W -= lr_d * gW
-                b = float(b - lr * gb)
+            W, b = _run_logistic(W, float(b), Xd, yv, steps, sampler, eps=eps, r=r, lam=lam, lr=lr)
         else:
-            for _ in steps:
-                idx = sampler()
-                Xb = Xd[idx]  # (np.take with out= is slower)
-                _, gW, gb = _softmax_loss_grad(W, b, Xb, yv[idx], eps, r, rule, pairs, with_loss=False)
-                gW *= lr_d
-                if lam > 0:
-                    gW += lam_lr * np.sign(W)
-                W -= gW
-                b -= lr_d * gb
+            pairs = _Pairs(K, d, dtype)
+            W, b = _run_softmax(
+                W, b, Xd, yv, steps, sampler, eps=eps, r=r, rule=rule, pairs=pairs, lam=lam, lr=lr
+            )
         elapsed = time.perf_counter() - t0
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
         raise FloatingPointError(
@@ -456,16 +501,25 @@ def fit_sgd_attack(
 
     from ..attacks import linear_robust_accuracy, linear_worst_case
 
-    Wf, bf = W.astype(np.float64), (float(b) if binary else b.astype(np.float64))
-    if binary:
-        y_eval = yv.astype(np.float64)
-        data_loss = _logistic_loss_grad(Wf, bf, X, y_eval, eps, r, with_grad=False)[0]
-    else:
-        y_eval = yv
-        data_loss = _softmax_loss_grad(
-            Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.float64), with_grad=False
-        )[0]
-    objective = data_loss + lam * float(np.abs(Wf).sum())
+    Wf = W.astype(np.float64)
+    bf: Any
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        if binary:
+            bf = float(b)
+            y_eval = yv.astype(np.float64)
+            data_loss = _logistic_loss_grad(Wf, bf, X, y_eval, eps, r, with_grad=False)[0]
+        else:
+            bf = np.asarray(b, dtype=np.float64)
+            y_eval = yv
+            data_loss = _softmax_loss_grad(
+                Wf, bf, X, yv, eps, r, rule, _Pairs(K, d, np.dtype(np.float64)), with_grad=False
+            )[0]
+        objective = data_loss + lam * float(np.abs(Wf).sum())
+    if not math.isfinite(objective):
+        raise FloatingPointError(
+            f"SGD diverged: the training objective overflows after {n_steps} steps with lr={lr!r} and "
+            f"lam={lam!r} (lr * lam = {lr * lam:.3g}); lower lr or lam"
+        )
     acc_exact = linear_robust_accuracy(Wf, bf, X, y_eval, eps=eps, attack_norm=r)
     acc_rule = float(
         np.mean(linear_worst_case(Wf, bf, X, y_eval, eps=eps, attack_norm=r, rule=rule).margins > 0)
