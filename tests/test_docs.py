@@ -93,22 +93,17 @@ MISSING_PARAMETERS: dict[str, str] = {
     "radbound.bounds.linear_rademacher_lower_bound": "Parameters section missing or incomplete",
     "radbound.bounds.mc_deviation": "Parameters section missing or incomplete",
     "radbound.linear_rademacher": "Parameters section missing or incomplete",
-    "radbound.networks.adversarial_lower_bound": "Parameters section missing or incomplete",
     "radbound.networks.conv_geometry": "Parameters section missing or incomplete",
     "radbound.networks.dense_spectral_norm": "Parameters section missing or incomplete",
     "radbound.networks.frobenius_norm": "Parameters section missing or incomplete",
-    "radbound.networks.golowich_bound": "Parameters section missing or incomplete",
     "radbound.networks.l1inf_norm": "Parameters section missing or incomplete",
     "radbound.networks.l21_norm": "Parameters section missing or incomplete",
     "radbound.networks.lipschitz": "Parameters section missing or incomplete",
     "radbound.networks.network_norms": "Parameters section missing or incomplete",
-    "radbound.networks.neyshabur_bound": "Parameters section missing or incomplete",
     "radbound.networks.row_norms": "Parameters section missing or incomplete",
     "radbound.networks.sdp_certificate": "Parameters section missing or incomplete",
     "radbound.networks.sdp_matrix": "Parameters section missing or incomplete",
-    "radbound.networks.spectral_bound": "Parameters section missing or incomplete",
     "radbound.networks.surrogate_adversarial_loss": "Parameters section missing or incomplete",
-    "radbound.networks.surrogate_margin_bound": "Parameters section missing or incomplete",
     "radbound.networks.unrolled_matrix": "Parameters section missing or incomplete",
     "radbound.plot.aggregate": "Parameters section missing or incomplete",
     "radbound.plot.caption": "Parameters section missing or incomplete",
@@ -116,6 +111,7 @@ MISSING_PARAMETERS: dict[str, str] = {
     "radbound.plot.errorbar_curves": "Parameters section missing or incomplete",
     "radbound.plot.mean_sem": "Parameters section missing or incomplete",
     "radbound.plot.subplots": "Parameters section missing or incomplete",
+    "radbound.plot.wrap_caption": "Parameters section missing or incomplete",
     "radbound.study.cell_key": "Parameters section missing or incomplete",
     "radbound.study.cell_seed": "Parameters section missing or incomplete",
     "radbound.study.check_output_dir": "Parameters section missing or incomplete",
@@ -415,3 +411,9 @@ def test_docstring_is_valid_restructuredtext(name, func):
     """A docstring the site cannot render (e.g. ``(n, *shape)`` outside backquotes) fails here."""
     pytest.importorskip("numpydoc")
     assert _rst_problems(inspect.getdoc(func)) == ""
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_module_docstring_is_valid_restructuredtext(module_name):
+    pytest.importorskip("numpydoc")
+    assert _rst_problems(inspect.getdoc(importlib.import_module(module_name)) or "") == ""
