@@ -39,6 +39,7 @@ PUBLIC_MODULES = (
     "radbound.train.network",  # before radbound.train, which re-exports some of its names
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.data",
     "radbound.study",
     "radbound.studies.common.mnist",
@@ -55,6 +56,7 @@ MATHS_MODULES = (
     "radbound.networks.bounds",
     "radbound.networks.norms",
     "radbound.networks.sdp",
+    "radbound.certify",
     "radbound.train",
     "radbound.data._rescale",
     "radbound.data._gaussian",
@@ -236,6 +238,7 @@ PAGES = [
     "bounds.md",
     "attacks_and_training.md",
     "networks.md",
+    "certify.md",
     "data.md",
     "studies.md",
     "pacbayes.md",
