@@ -129,9 +129,7 @@ MISSING_PARAMETERS: dict[str, str] = {
     "radbound.train.fit_path": "Parameters section missing or incomplete",
     "radbound.train.network.fit_network": "Parameters section missing or incomplete",
     "radbound.train.network.l1_penalty": "Parameters section missing or incomplete",
-    "radbound.train.network.network_accuracy": "Parameters section missing or incomplete",
     "radbound.train.network.paper_network": "Parameters section missing or incomplete",
-    "radbound.train.network.pgd_attack": "Parameters section missing or incomplete",
 }
 
 #: Maths functions exempt from the References/Notes rule, with the reason.
