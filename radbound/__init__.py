@@ -8,8 +8,7 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint,
-PosthocPrice
+Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint, PosthocPrice
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.

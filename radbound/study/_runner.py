@@ -136,6 +136,17 @@ def check_output_dir(out: str | os.PathLike) -> Path:
 def config_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """The fields in which two config dicts differ, as ``"field: A there, B here"``.
 
+    Parameters
+    ----------
+    old, new : mapping
+        Two configurations as dicts (``old`` the one on disk, ``new`` the one asked for); a field
+        missing from one of them is shown as ``(absent)``.
+
+    Returns
+    -------
+    str
+        The differing fields, sorted and joined by ``"; "`` (empty when the configs agree).
+
     Examples
     --------
     >>> config_diff({"eps": [0.0], "seed": 0, "n": 1}, {"eps": [0.0], "seed": 1, "n": 1})

@@ -48,8 +48,15 @@ def _int_seed(seed: Any) -> int:
 
 
 def _torch():
-    import torch
-
+    try:
+        import torch
+    except ModuleNotFoundError as exc:  # the optional backend: say how to get it
+        raise ModuleNotFoundError(
+            "radbound.train.network needs torch, which is not installed. CPU build: "
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu ; "
+            "GPU (CUDA) build: pip install torch (or pip install 'radbound[torch]'). "
+            "From a checkout: make setup TORCH=cpu (or TORCH=cuda)."
+        ) from exc
     return torch
 
 
