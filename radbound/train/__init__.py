@@ -18,6 +18,7 @@ from ._certificate import DualityGap, duality_gap
 from ._constants import LOSSES, OBJECTIVE_KINDS
 from ._losses import NonOptimalWarning, SolverError, objective
 from ._model import LinearModel
+from ._problem import TrainingProblem
 from .fit import SOLVERS, fit_linear, fit_path
 from .sgd import fit_sgd_attack
 
@@ -29,6 +30,7 @@ __all__ = [
     "LinearModel",
     "NonOptimalWarning",
     "SolverError",
+    "TrainingProblem",
     "duality_gap",
     "fit_linear",
     "fit_path",

@@ -147,6 +147,13 @@ class TrainingProblem:
         :math:`r \in [1, \infty]`.
     classes : ndarray
         The label of each row of W: ``[-1, 1]`` (binary) or the K class labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prob = TrainingProblem.build(np.eye(3), [5, 9, 5], eps=0.1, lam=0.01, loss="softmax")
+    >>> prob.K, prob.classes.tolist(), prob.y.tolist()
+    (2, [5, 9], [0, 1, 0])
     """
 
     X: np.ndarray

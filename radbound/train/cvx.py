@@ -172,7 +172,7 @@ class CvxpyLinearProgram:
 
     @classmethod
     def from_problem(cls, problem: TrainingProblem) -> CvxpyLinearProgram:
-        """The program of a validated :class:`~radbound.train._problem.TrainingProblem` (eps, lam unused)."""
+        """The program of a validated :class:`~radbound.train.TrainingProblem` (eps, lam unused)."""
         prog = cls.__new__(cls)
         prog._build(problem)
         return prog

@@ -530,8 +530,8 @@ def fit_fast(
     Parameters
     ----------
     problem : TrainingProblem
-        The validated problem (:meth:`radbound.train._problem.TrainingProblem.build`; the usual
-        entry point is :func:`radbound.train.fit_linear`). Its attack norm must be inf.
+        The validated problem (:meth:`radbound.train.TrainingProblem.build`; the usual entry point
+        is :func:`radbound.train.fit_linear`). Its attack norm must be inf.
     warm_start : LinearModel, optional
         Starting point (same shapes).
     tol : float
@@ -560,7 +560,7 @@ def fit_fast(
     Examples
     --------
     >>> import numpy as np
-    >>> from radbound.train._problem import TrainingProblem
+    >>> from radbound.train import TrainingProblem
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(30, 3)); y = np.where(X[:, 0] > 0, 1, -1)
     >>> m = fit_fast(TrainingProblem.build(X, y, eps=0.1, lam=0.01, loss="logistic"))
