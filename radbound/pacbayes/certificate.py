@@ -13,7 +13,7 @@ from .bounds import SampledRisk
 __all__ = ["RiskCertificate"]
 
 
-@dataclass(frozen=True, repr=False, eq=False)
+@dataclass(frozen=True, repr=False, eq=False, kw_only=True)
 class RiskCertificate(Bound):
     r"""A PAC-Bayes risk certificate: a :class:`radbound.Bound` on the true (natural or adversarial) risk
     of a stochastic classifier, with that classifier attached.
@@ -47,15 +47,15 @@ class RiskCertificate(Bound):
         What the optimisation did.
     """
 
-    posterior: Any = None
-    prior: Any = None
-    split: SampleSplit | None = None
-    empirical: SampledRisk | None = None
-    kl: float = math.nan
+    posterior: Any
+    prior: Any
+    split: SampleSplit
+    empirical: SampledRisk
+    kl: float
     eps: float = 0.0
     attack_norm: float = math.inf
     certified: bool = True
-    training: TrainingSummary | None = None
+    training: TrainingSummary
 
     @classmethod
     def from_bound(cls, bound: Bound, **extra: Any) -> RiskCertificate:

@@ -197,7 +197,7 @@ def pac_bayes_spectral_bound(
     B_eff = math.sqrt(B * B + 1.0) if was_folded else B
     from ..networks.layers import Network
 
-    norms = network_norms(Network.from_arrays(folded), blas_threads=1)
+    norms = network_norms(Network.from_arrays(folded))
     s = norms.spectral
     F = norms.frobenius
     d = len(folded)
