@@ -475,6 +475,7 @@ PARAMETER_KINDS: dict[str, str] = {
 #: Parameters whose kind is an option string (the valid value is the default).
 OPTION_PARAMETERS = frozenset(
     {
+        "keep",
         "method",
         "form",
         "loss",
@@ -1333,6 +1334,19 @@ RECIPES.update(
             kinds={"model": "smoothing_model"},
             context={"labels": "model", **_MODEL_X},
         ),
+        "pgd": Recipe(
+            base=lambda ctx: {
+                "model": (np.random.default_rng(2).normal(size=(3, 3)), None),
+                "eps": 0.1,
+                "steps": 5,
+                "seed": 0,
+            },
+            kinds={"model": "smoothing_model"},
+            context={"labels": "model", **_MODEL_X},
+        ),
+        "resampling_matrix": Recipe(
+            base=lambda ctx: {"n_in": 28, "n_out": 14}, kinds={"n_in": "int_alloc", "n_out": "int_alloc"}
+        ),
         "clopper_pearson_lower": Recipe(
             base=lambda ctx: {"k": 5, "n": 10, "alpha": 0.05}, kinds={"k": "count", "n": "int>=1"}
         ),
@@ -1386,6 +1400,7 @@ def _gm() -> Any:
 
 
 KINDS["self"] = Kind(None, (), ())
+KINDS["int_alloc"] = _integer(10, 1, huge=(2**31, 2**64))
 KINDS["grid"] = Kind(None, (("string", "bogus"), ("int", 3), ("float", 2.0)), ())
 KINDS["margin_or_auto"] = Kind(
     "auto",
