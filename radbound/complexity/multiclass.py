@@ -28,20 +28,20 @@ __all__ = ["multiclass_rademacher"]
 
 
 class _MulticlassOracle(_Oracle):
-    """Columns: W * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then one per class.
+    """Columns: radius * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then one per class.
 
     Each class's sum uses only its own rows (``S[:, I_k] @ X[I_k]``), so the work of one batch is
     that of two products ``S @ X`` whatever the number of classes, and absent classes cost nothing.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, K: int, q: float, W: float, nx: Any) -> None:
+    def __init__(self, X: np.ndarray, y: np.ndarray, K: int, q: float, radius: float, nx: Any) -> None:
         super().__init__(X.shape[0], nx)
-        # data far from unit size is scaled by an exact power of two and W split as m * 2**e
+        # data far from unit size is scaled by an exact power of two and the radius split as m * 2**e
         # (the engine scales the averages back: column_exp2), so finite answers stay finite
         top = float(np.max(np.abs(X)))
         x_exp2 = math.frexp(top)[1] if (top > 2.0**200 or 0.0 < top < 2.0**-200) else 0
         self.X, self.q = times_pow2(X, -x_exp2), q
-        self.W, w_exp2 = math.frexp(W)
+        self.radius_mantissa, w_exp2 = math.frexp(radius)
         self.members = [np.flatnonzero(y == k) for k in range(K)]
         self.columns = ("value", "full") + tuple(f"E_{k}" for k in range(K))
         self.column_exp2 = (x_exp2 + w_exp2,) + (x_exp2,) * (K + 1)
@@ -58,7 +58,7 @@ class _MulticlassOracle(_Oracle):
         for k, rows in enumerate(self.members):
             if rows.size:
                 out[:, 2 + k] = norm(S[:, rows] @ self.X[rows], self.q)
-        out[:, 0] = self.W * out[:, 2:].sum(axis=1)
+        out[:, 0] = self.radius_mantissa * out[:, 2:].sum(axis=1)
         return out
 
 
@@ -139,11 +139,11 @@ def multiclass_rademacher(
     yk, classes = encode_class_labels(y, n, n_classes, "y")
     K = int(classes.size)
     p = check_exponent(p, "p")
-    W = check_positive(radius, "radius")
+    radius = check_positive(radius, "radius")
     q = dual_exponent(p)
     nx = get_backend(backend="numpy")
-    oracle = _MulticlassOracle(Xn, yk, K, q, W, nx)
-    c = 2.0 * oracle.W * norm(oracle.X, q) / n  # in the oracle's units (column_exp2)
+    oracle = _MulticlassOracle(Xn, yk, K, q, radius, nx)
+    c = 2.0 * oracle.radius_mantissa * norm(oracle.X, q) / n  # in the oracle's units (column_exp2)
     sampling = dict(
         method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
@@ -154,6 +154,6 @@ def multiclass_rademacher(
         full=means["full"],
         class_sizes=tuple(int((yk == k).sum()) for k in range(K)),
         p=p,
-        radius=W,
+        radius=radius,
         classes=tuple(classes.tolist()),
     )
