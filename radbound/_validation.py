@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ __all__ = [
     "check_random_state",
     "spawn_generators",
     "is_torch_tensor",
+    "read_npz",
 ]
 
 
@@ -306,3 +310,38 @@ def check_random_state(seed: Any) -> np.random.Generator:
             raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}")
         return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(f"seed must be None, an int or a numpy Generator, got {type(seed).__name__} {seed!r}")
+
+
+def read_npz(path: Any, what: str = "npz file") -> dict[str, np.ndarray]:
+    """Every array of the npz archive ``path`` (a path or a binary file object), read at once.
+
+    Nothing is unpickled. A missing file raises ``FileNotFoundError``; a directory, a truncated or
+    corrupt archive (bad CRC, broken deflate stream), an ``.npy`` file instead of an archive, or a
+    member numpy cannot read raise ``ValueError`` naming the file and the cause, so that a damaged
+    file never surfaces as ``zipfile.BadZipFile`` or ``KeyError`` from deep inside numpy.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+        The archive.
+    what : str
+        How the file is called in messages, e.g. ``"--data file"`` or ``"network file"``.
+    """
+    is_file_object = hasattr(path, "read")
+    name = repr(getattr(path, "name", "<file object>")) if is_file_object else repr(os.fspath(path))
+    if not is_file_object:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            raise ValueError(f"{what} {name} is a directory, not an npz file")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{what} {name} does not exist")
+    try:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not an npz archive")
+        with npz:
+            return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{what} {name} is not a readable npz file: {exc}") from exc

@@ -216,3 +216,29 @@ def test_an_answer_beyond_float64_is_an_overflow_error_naming_the_inputs():
         rb.linear_rademacher(X6, radius=1.7976931348623157e308)
     with pytest.raises(OverflowError, match="X, eps or radius too large"):
         rb.adversarial_linear_rademacher(X6 * 1e300, Y_BIN, eps=1e308, radius=1e10)
+
+
+# -------------------------------------------------------------------- margins at the float edges
+def test_margin_with_an_attack_norm_near_one_is_finite():
+    """The dual exponent of 1 + 1e-9 is about 1e9: the norm of (2, 0) is 2, not an overflow."""
+    m = rb.attacks.adversarial_margins([2.0, 0.0], 0.0, [[0.0, 0.0]], [1], eps=1, attack_norm=1 + 1e-9)
+    assert m.tolist() == [-2.0]
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e20), (np.float64, 1e160)])
+def test_scores_beyond_the_float_range_are_an_overflow_error(dtype, scale):
+    """float32 scores of 1e40 used to come back as +-inf margins; finite inputs whose scores leave
+    the float range of their dtype are refused by name, with the fix for float32."""
+    W = (np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 0, 0]]) * scale).astype(dtype)
+    X = (X6 * scale).astype(dtype)
+    hint = r"\(pass float64 arrays\)" if dtype == np.float32 else "overflow float64"
+    for call in (
+        lambda: rb.attacks.adversarial_margins(W, np.zeros(3, dtype), X, [0, 1, 2, 0, 1, 2], eps=0.1),
+        lambda: rb.attacks.adversarial_margins(W[0], 0.0, X, Y_BIN, eps=0.1),
+    ):
+        with pytest.raises(OverflowError, match=f"X, W or b too large: .*{hint}"):
+            call()
+    small = rb.attacks.adversarial_margins(
+        W / scale, np.zeros(3, dtype), X / scale, [0, 1, 2, 0, 1, 2], eps=0.1
+    )
+    assert small.dtype == dtype and np.isfinite(small).all()
