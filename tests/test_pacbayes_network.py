@@ -129,6 +129,7 @@ def test_network_certificate_adversarial_uses_certified_margins():
         X, y, hidden=(4,), eps=0.1, n_steps=40, prior_steps=40, n_posterior_draws=50, seed=0
     )
     assert cert.empirical.eps == 0.1 and "certified margins" in cert.empirical.method
+    assert cert.empirical.loss_kind == "certified"
     assert "CROWN certified margins" in cert.notes
 
 

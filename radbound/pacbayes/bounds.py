@@ -79,9 +79,11 @@ class SampledRisk:
     eps : float
         Attack radius of the loss (0: natural 0-1 loss).
     attack_norm : float
-    exact_loss : bool
-        True when each :math:`\ell(h_j, z_i)` is the exact (adversarial) 0-1 loss of the draw; False when
-        it only reflects the attack used (then the bound certifies only that attack).
+    loss_kind : str
+        ``"exact"`` when each :math:`\ell(h_j, z_i)` is the exact (natural or adversarial) 0-1 loss of the
+        draw; ``"certified"`` when it is an upper bound on the adversarial 0-1 loss from a certified margin
+        (the estimate then targets an upper bound of the adversarial risk, and a bound built on it still
+        holds). Losses from an attack, which bound the adversarial loss from below, are never used.
     method : str
         How the draws were evaluated (e.g. ``"local reparameterization"``, ``"exact linear attack"``).
     """
@@ -93,7 +95,7 @@ class SampledRisk:
     n_examples: int
     eps: float = 0.0
     attack_norm: float = math.inf
-    exact_loss: bool = True
+    loss_kind: str = "exact"
     method: str = ""
 
     def __post_init__(self) -> None:
@@ -102,6 +104,8 @@ class SampledRisk:
         if not (0.0 <= self.value <= 1.0):
             raise ValueError(f"value must lie in [0, 1], got {self.value!r}")
         check_int(self.n_draws, "n_draws", minimum=1)
+        if self.loss_kind not in ("exact", "certified"):
+            raise ValueError(f"loss_kind must be 'exact' or 'certified', got {self.loss_kind!r}")
 
     def upper(self, delta: float) -> float:
         r""":math:`\mathrm{kl}^{-1}(\bar Y, \log(2/\delta')/m)`: holds for :math:`\hat R_S(Q)` with
