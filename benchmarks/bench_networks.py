@@ -8,7 +8,8 @@ relative to a second, independent initialisation):
 * a 784-1024-1024-10 ReLU MLP.
 
 ``network_bounds`` computes every layer norm once (spectral with certificate, Frobenius, (2,1), (1,inf))
-and the four bounds (Bartlett et al., Golowich et al., Neyshabur et al., Yin et al.'s lower bound).
+and the bounds (Bartlett et al., Golowich et al., Neyshabur et al.; post-hoc by default; Yin et al.'s
+adversarial lower bound applies to neither network: 10 outputs, and convolutions for the CNN).
 Target: under 5 s each on 2 CPU cores. Baselines measured in the same process, for the ratio: a
 full SVD (``np.linalg.svd``, with vectors) of every dense matrix, and, for the CNN, materialising the
 first convolution as a dense matrix and taking its SVD (the second conv's 12,544 x 6,272 matrix,

@@ -8,7 +8,8 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound
+Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint,
+PosthocPrice
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.
@@ -30,7 +31,15 @@ from .complexity import (
     linear_rademacher,
     multiclass_rademacher,
 )
-from .results import AdversarialEstimate, Bound, Estimate, LowerEstimate, MulticlassEstimate
+from .results import (
+    AdversarialEstimate,
+    Bound,
+    Estimate,
+    GridPoint,
+    LowerEstimate,
+    MulticlassEstimate,
+    PosthocPrice,
+)
 
 __version__ = "0.1.0"
 
@@ -38,6 +47,8 @@ __all__ = [
     "AdversarialEstimate",
     "Bound",
     "Estimate",
+    "GridPoint",
+    "PosthocPrice",
     "LowerEstimate",
     "MulticlassEstimate",
     "adversarial_linear_rademacher",

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import math
-import textwrap
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["STYLE", "style", "subplots", "mean_sem", "aggregate", "errorbar_curves", "caption", "colors"]
+__all__ = [
+    "STYLE",
+    "style",
+    "subplots",
+    "mean_sem",
+    "aggregate",
+    "errorbar_curves",
+    "caption",
+    "wrap_caption",
+    "colors",
+]
 
 STYLE: dict[Any, Any] = {
     "figure.dpi": 110,
@@ -148,7 +158,51 @@ def errorbar_curves(
     return agg
 
 
+_MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
+_TOKEN = re.compile(r"(?:(?<!\\)\$.*?(?<!\\)\$|\S)+")
+
+
+def _shown_length(token: str) -> int:
+    """Roughly how many characters ``token`` takes once rendered (mathtext commands count as one)."""
+    if "$" not in token:
+        return len(token)
+    shown = _MATH.sub(
+        lambda m: re.sub(r"\\[A-Za-z]+|[{}^_$\\]", lambda c: "x" if len(c.group(0)) > 1 else "", m.group(0)),
+        token,
+    )
+    return len(shown)
+
+
+def wrap_caption(text: str, width: int = 120) -> str:
+    r"""Wrap ``text`` at about ``width`` rendered characters, never splitting a ``$...$`` span.
+
+    Each paragraph (separated by ``"\n"``) is wrapped on its own; a mathtext span counts as the
+    characters it shows (``\epsilon`` as one), not as its source.
+
+    Examples
+    --------
+    >>> out = wrap_caption(r"radius $\epsilon \le 0.1$ here", width=10)
+    >>> r"$\epsilon \le 0.1$" in out
+    True
+    """
+    lines = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0
+        for token in _TOKEN.findall(paragraph):
+            n = _shown_length(token)
+            if line and used + 1 + n > width:
+                lines.append(" ".join(line))
+                line, used = [], 0
+            used += n + (1 if line else 0)
+            line.append(token)
+        lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
 def caption(fig: Any, text: str, *, width: int = 120, fontsize: float = 7.5) -> None:
-    """Put a wrapped caption under the figure (kept by ``savefig(bbox_inches="tight")``)."""
-    wrapped = "\n".join(textwrap.fill(p, width) for p in text.split("\n"))
-    fig.text(0.01, -0.01, wrapped, ha="left", va="top", fontsize=fontsize, color="0.25", wrap=False)
+    """Put a wrapped caption under the figure (kept by ``savefig(bbox_inches="tight")``).
+
+    ``$...$`` spans are matplotlib mathtext and are never split across lines (:func:`wrap_caption`).
+    """
+    fig.text(0.01, -0.01, wrap_caption(text, width), ha="left", va="top", fontsize=fontsize, color="0.25")

@@ -18,7 +18,15 @@ from typing import Any
 
 from ._concentration import rescale_half_width
 
-__all__ = ["Estimate", "AdversarialEstimate", "MulticlassEstimate", "LowerEstimate", "Bound"]
+__all__ = [
+    "Estimate",
+    "AdversarialEstimate",
+    "MulticlassEstimate",
+    "LowerEstimate",
+    "Bound",
+    "GridPoint",
+    "PosthocPrice",
+]
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -257,6 +265,90 @@ class LowerEstimate(Estimate):
 
 
 @dataclass(frozen=True)
+class GridPoint:
+    r"""Where one data-dependent quantity of a bound was placed on its geometric grid.
+
+    Attributes
+    ----------
+    name : str
+        The quantity (``"radius"``, ``"margin"``, ``"s_1"``, ...).
+    value : float
+        Its value at the model.
+    grid_value : float
+        The grid point used in the bound: the smallest point :math:`\ge` ``value`` for a norm (the
+        class must contain the model), the largest point :math:`\le` ``value`` for a margin.
+    index : int
+        :math:`j` in :math:`\theta_j = \theta_0 \rho^j`.
+    log_price : float
+        :math:`\log(1/w_j)`, the share of the confidence budget given up for this grid point.
+
+    Examples
+    --------
+    >>> from radbound import GridPoint
+    >>> GridPoint("margin", 1.0, 1.0, 0, 0.6931).index
+    0
+    """
+
+    name: str
+    value: float
+    grid_value: float
+    index: int
+    log_price: float
+
+
+@dataclass(frozen=True)
+class PosthocPrice:
+    r"""The price a bound pays to hold for a model whose norms (and margin) were chosen from the sample.
+
+    The fixed-class bound holds with probability :math:`1 - \delta w` for each point of a product of
+    geometric grids, with prior weights :math:`w = \prod_q w_{j_q}` summing to 1 over the grid; a
+    union bound makes all of them hold at once with probability :math:`1 - \delta`, and the bound is
+    then applied at the grid point of the model. The price is :math:`\log(1/w)`, added to
+    :math:`\log(1/\delta)` in the confidence term (see :ref:`theory-post-hoc`).
+
+    Attributes
+    ----------
+    points : tuple of GridPoint
+        One per data-dependent quantity.
+    ratio, anchor : float
+        The grid :math:`\theta_j = \text{anchor}\cdot\text{ratio}^j`, :math:`j \in \mathbb Z`.
+
+    Examples
+    --------
+    >>> import math
+    >>> from radbound import GridPoint, PosthocPrice
+    >>> p = PosthocPrice((GridPoint("margin", 1.0, 1.0, 0, math.log(2)),), 2.0, 1.0)
+    >>> math.isclose(p.log_price, math.log(2)), math.isclose(p.delta_factor, 0.5)
+    (True, True)
+    """
+
+    points: tuple[GridPoint, ...]
+    ratio: float
+    anchor: float
+
+    @property
+    def log_price(self) -> float:
+        r""":math:`\sum_q \log(1/w_{j_q})`."""
+        return float(sum(pt.log_price for pt in self.points))
+
+    @property
+    def delta_factor(self) -> float:
+        r""":math:`w = \prod_q w_{j_q}`: the bound at this grid point holds with probability
+        :math:`1 - \delta w`."""
+        return math.exp(-self.log_price)
+
+    def merge(self, other: PosthocPrice) -> PosthocPrice:
+        """The price of two stratifications of different quantities, paid together."""
+        names = {pt.name for pt in self.points}
+        clash = sorted(names & {pt.name for pt in other.points})
+        if clash:
+            raise ValueError(f"quantities {clash} are stratified twice")
+        if (self.ratio, self.anchor) != (other.ratio, other.anchor):
+            raise ValueError("post-hoc prices on different grids cannot be merged")
+        return PosthocPrice(self.points + other.points, self.ratio, self.anchor)
+
+
+@dataclass(frozen=True)
 class Bound:
     r"""A computed bound that keeps where its number comes from.
 
@@ -284,6 +376,9 @@ class Bound:
         Values of the symbols of ``formula``: substituting them reproduces ``value``.
     notes : str
         Free text (conventions, caveats).
+    posthoc : PosthocPrice or None
+        For a bound evaluated at a trained model's own norms: the grid points used and the price
+        of the union bound over the grid (None for a bound on a class fixed before the sample).
 
     The sympy expression is available as :attr:`formula` (built on first use,
     so that sympy is imported only when asked for) and :meth:`latex` renders it.
@@ -307,6 +402,7 @@ class Bound:
     inputs: Mapping[str, float] = field(default_factory=dict, repr=False)
     notes: str = field(default="", repr=False)
     formula_builder: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+    posthoc: PosthocPrice | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", float(self.value))

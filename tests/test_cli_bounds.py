@@ -125,8 +125,55 @@ def test_bound_multiclass_and_generalization_with_a_model(tmp_path, capsys):
     mb, g = out["results"]
     risk = ramp_risk(Wm, None, X, y, margin=1.0, eps=0.1)
     assert math.isclose(g["terms"]["empirical risk"], risk)
-    assert math.isclose(g["value"], rb.bounds.generalization(risk, b, 15, risk="adversarial").value)
+    fixed = rb.bounds.generalization(risk, b, 15, risk="adversarial")
+    # post-hoc by default: the margin 1 is the grid point j = 0 (weight 1/2), paid as a named term
+    assert math.isclose(g["value"] - g["terms"]["post-hoc price"], fixed.value)
+    price = 3 * math.sqrt((math.log(2 / 0.05) + math.log(2)) / 30) - 3 * math.sqrt(math.log(2 / 0.05) / 30)
+    assert math.isclose(g["terms"]["post-hoc price"], price)
     assert g["name"] == "generalization-adversarial"
+    with pytest.warns(UserWarning, match="NOT valid"):
+        out = _json(
+            capsys,
+            [
+                "bound",
+                "generalization",
+                *common,
+                "--risk",
+                "adversarial",
+                "--model",
+                str(model),
+                "--no-posthoc",
+            ]
+            + ["--json"],
+        )
+    assert math.isclose(out["results"][-1]["value"], fixed.value)
+
+
+def test_generalization_of_a_saved_model_with_radius_auto(tmp_path, capsys):
+    """`--model` with a LinearModel file and the default --radius auto: the bound of
+    radbound.bounds.model_generalization (the model's own radius and margin paid for)."""
+    from radbound.train import LinearModel, fit_linear
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(12, 3))
+    y = np.where(X[:, 0] + 0.3 * rng.normal(size=12) > 0, 1.0, -1.0)
+    data, path = tmp_path / "d.npz", tmp_path / "m.npz"
+    np.savez(data, x=X, y=y)
+    model = fit_linear(X, y, eps=0.1, lam=0.01, loss="logistic")
+    model.save(path)
+    argv = ["bound", "generalization", "--data", str(data), "--model", str(path), "--margin", "auto"]
+    out = _json(capsys, argv + ["--eps", "0.1", "--risk", "adversarial", "--method", "exact", "--json"])
+    (g,) = out["results"]
+    loaded = LinearModel.load(path)
+    ref = rb.bounds.model_generalization(loaded, X, y, margin="auto", eps=0.1, complexity="exact")
+    assert math.isclose(g["value"], ref.value) and "post-hoc price" in g["terms"]
+    assert (
+        _main(
+            ["bound", "generalization", "--data", str(data), "--empirical-risk", "0.1"] + ["--margin", "auto"]
+        )
+        == 2
+    )
+    assert "--margin auto needs `bound generalization --model" in capsys.readouterr().err
 
 
 def test_labels_in_pm_one_keep_their_sign(tmp_path, capsys):

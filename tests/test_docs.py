@@ -61,7 +61,7 @@ MATHS_MODULES = (
 #: Public functions exempt from the Examples rule, with the reason.
 NO_EXAMPLES: dict[str, str] = {
     "radbound.networks.surrogate_adversarial_loss": "2K SDP solves with cvxpy: too slow for a doctest",
-    "radbound.networks.surrogate_margin_bound": "2K SDP solves with cvxpy: too slow for a doctest",
+    "radbound.bounds.surrogate_margin_bound": "2K SDP solves with cvxpy: too slow for a doctest",
     "radbound.train.network.l1_penalty": "needs torch",
     "radbound.pacbayes.network_certificate": "needs torch; trains a network (the certificates study runs it)",
     "radbound.train.network.fit_network": "needs torch; trains a network",

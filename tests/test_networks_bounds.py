@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from radbound import Bound
+from radbound.bounds import Grid, PosthocWarning
 from radbound.networks import (
     Conv2d,
     Dense,
@@ -24,6 +25,7 @@ from radbound.networks import (
 from radbound.networks.bounds import ADVERSARIAL_LOWER_C
 
 RNG = np.random.default_rng(11)
+FIXED = pytest.mark.filterwarnings("ignore::radbound.bounds.PosthocWarning")
 A1 = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 1.0]])  # 3 -> 2
 A2 = np.array([[2.0, -1.0]])  # 2 -> 1
 M1 = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
@@ -35,6 +37,7 @@ def tiny(reference=None):
     return Network((Dense(A1), ReLU(), Dense(A2)), (3,), reference=reference)
 
 
+@FIXED
 def test_spectral_bound_by_hand():
     s = [np.linalg.norm(A1, 2), np.linalg.norm(A2, 2)]
     b = [np.linalg.norm(A1 - M1, axis=1).sum(), np.linalg.norm(A2, axis=1).sum()]  # rows of A - M
@@ -52,32 +55,34 @@ def test_spectral_bound_by_hand():
             * s[1]
             * ((b[0] / s[0]) ** (2 / 3) + (b[1] / s[1]) ** (2 / 3)) ** 1.5
         )
-        bound = spectral_bound(tiny([M1, np.zeros_like(A2)]), X, margin=margin)
+        bound = spectral_bound(tiny([M1, np.zeros_like(A2)]), X, margin=margin, posthoc=False)
         assert bound.value == pytest.approx(hand, rel=1e-12)
         assert bound.evaluate_formula() == pytest.approx(bound.value, rel=1e-12)
         assert bound.terms["constant"] == pytest.approx(4 / N**1.5, rel=1e-15)
-    sq = spectral_bound(tiny(), X, log_factor="sqrt")
-    lg = spectral_bound(tiny(), X)
+    sq = spectral_bound(tiny(), X, log_factor="sqrt", posthoc=False)
+    lg = spectral_bound(tiny(), X, posthoc=False)
     ratio = sq.terms["complexity"] / lg.terms["complexity"]
     assert ratio == pytest.approx(math.sqrt(math.log(6)) / math.log(6), rel=1e-12)
     assert sq.evaluate_formula() == pytest.approx(sq.value, rel=1e-12)
     assert lg.status == "paper" and lg.kind == "upper" and lg.constants["c_1"] == 26.0
 
 
+@FIXED
 def test_golowich_bound_by_hand():
     hand = (
         np.linalg.norm(A1) * np.linalg.norm(A2) * (math.sqrt(2 * math.log(2) * 2) + 1) * np.linalg.norm(X) / N
     )
-    b = golowich_bound(tiny(), X, margin=0.5)
+    b = golowich_bound(tiny(), X, margin=0.5, posthoc=False)
     assert b.value == pytest.approx(hand / 0.5, rel=1e-12)
     assert b.evaluate_formula() == pytest.approx(b.value, rel=1e-12)
     assert b.status == "unverified"
 
 
+@FIXED
 def test_neyshabur_bound_by_hand():
     l1 = np.abs(A1).sum(axis=1).max() * np.abs(A2).sum(axis=1).max()  # 3 * 3
     hand = 2**2 * l1 * math.sqrt(math.log(2 * D)) * np.abs(X).max() / math.sqrt(N)
-    b = neyshabur_bound(tiny(), X)
+    b = neyshabur_bound(tiny(), X, posthoc=False)
     assert b.value == pytest.approx(hand, rel=1e-12)
     assert b.evaluate_formula() == pytest.approx(b.value, rel=1e-12)
 
@@ -180,3 +185,66 @@ def test_adversarial_lower_bound_refuses_architectures_outside_its_theorem():
     # network_bounds leaves it out instead of failing
     assert network_bounds(ten, X, eps=0.1).adversarial_lower is None
     assert "adversarial_lower" not in network_bounds(ten, X, eps=0.1).as_dict()
+
+
+def ten_output():
+    return Network((Dense(A1), ReLU(), Dense(RNG.normal(size=(10, 2)))), (3,))
+
+
+@FIXED
+def test_multi_output_constants():
+    """K >= 2 outputs: the spectral constant is 36 (margin operator sqrt(2)-Lipschitz in l2), the
+    Golowich and Neyshabur bounds carry the 2K of the vector-contraction reduction and read the largest
+    row norm of the last layer (theory: Multi-output networks)."""
+    net = ten_output()
+    V = net.layers[2].weight
+    one = spectral_bound(tiny(), X, posthoc=False)
+    ten = spectral_bound(net, X, posthoc=False)
+    assert one.constants["c_1"] == 26.0 and ten.constants["c_1"] == 36.0
+    assert one.status == "paper" and ten.status == "derived"
+    assert spectral_bound(tiny(), X, log_factor="sqrt", posthoc=False).status == "derived"
+    s = [np.linalg.norm(A1, 2), np.linalg.norm(V, 2)]
+    b = [np.linalg.norm(A1, axis=1).sum(), np.linalg.norm(V, axis=1).sum()]
+    cross = (b[0] * s[1]) ** (2 / 3) + (b[1] * s[0]) ** (2 / 3)
+    hand = 4 / N**1.5 + 36 * math.log(N) * math.log(2 * 10) / N * np.linalg.norm(X) * cross**1.5
+    assert ten.value == pytest.approx(hand, rel=1e-12)
+    g = golowich_bound(net, X, posthoc=False)
+    hand_g = 20 * np.linalg.norm(A1) * np.linalg.norm(V, axis=1).max()
+    hand_g *= (math.sqrt(2 * math.log(2) * 2) + 1) * np.linalg.norm(X) / N
+    assert g.value == pytest.approx(hand_g, rel=1e-12) and g.constants["reduction"] == 20.0
+    ney = neyshabur_bound(net, X, posthoc=False)
+    hand_n = 20 * 4 * np.abs(A1).sum(1).max() * np.abs(V).sum(1).max() * math.sqrt(math.log(6))
+    hand_n *= np.abs(X).max() / math.sqrt(N)
+    assert ney.value == pytest.approx(hand_n, rel=1e-12)
+    for bd in (ten, g, ney):
+        assert bd.evaluate_formula() == pytest.approx(bd.value, rel=1e-12)
+
+
+def test_posthoc_rounds_norms_up_and_the_margin_down():
+    """Default posthoc=True: every norm on the grid at or above the network's value (at most one grid
+    ratio above), the margin at or below; the price is the sum of the grid points' log(1/w)."""
+    grid = Grid(steps_per_doubling=1, anchor=1.0)
+    b = spectral_bound(tiny(), X, margin=0.3, grid=grid)
+    with pytest.warns(PosthocWarning, match="NOT valid for a model trained"):
+        fixed = spectral_bound(tiny(), X, margin=0.3, posthoc=False)
+    assert b.posthoc is not None and fixed.posthoc is None
+    pts = {pt.name: pt for pt in b.posthoc.points}
+    assert set(pts) == {"s_1", "s_2", "b_1", "b_2", "gamma"}
+    for name, pt in pts.items():
+        if name == "gamma":
+            assert pt.grid_value == 0.25 and pt.index == -2  # 2^-2 <= 0.3 < 2^-1
+        else:
+            assert pt.value <= pt.grid_value < 2 * pt.value
+        assert pt.grid_value == 2.0**pt.index
+        k = 2 * pt.index if pt.index >= 0 else -2 * pt.index - 1
+        assert pt.log_price == pytest.approx(math.log((k + 1) * (k + 2)), rel=1e-14)
+        assert b.inputs[name] == pt.grid_value  # the formula is evaluated at the grid point
+    assert b.posthoc.log_price == pytest.approx(sum(pt.log_price for pt in pts.values()))
+    assert b.value > fixed.value
+    assert b.evaluate_formula() == pytest.approx(b.value, rel=1e-12)
+    # all of network_bounds' upper bounds are post-hoc by default; the lower bound needs no price
+    bs = network_bounds(tiny(), X, eps=0.1)
+    assert all(bd.posthoc is not None for bd in (bs.spectral, bs.golowich, bs.neyshabur))
+    assert bs.adversarial_lower.posthoc is None
+    with pytest.warns(PosthocWarning):
+        network_bounds(tiny(), X, eps=0.1, posthoc=False)

@@ -133,9 +133,18 @@ def test_surrogate_margin_bound_terms_and_formula():
     X = rng.normal(size=(20, 2))
     y = rng.integers(0, 3, size=20)
     b = surrogate_margin_bound(net, X, y, eps=0.1, margin=1.0)
-    assert b.status == "unverified" and set(b.terms) == {"empirical", "complexity", "confidence"}
+    assert b.status == "unverified"
+    assert set(b.terms) == {"empirical", "complexity", "confidence", "post-hoc price"}
     assert b.evaluate_formula() == pytest.approx(b.value, rel=1e-10)
     assert b.terms["confidence"] == pytest.approx(3 * np.sqrt(np.log(2 / 0.05) / 40))
+    # the price: the confidence at delta * w, w the grid weight of (s, t, gamma)
+    P = b.posthoc.log_price
+    assert {pt.name for pt in b.posthoc.points} == {"s", "t", "gamma"}
+    total = 3 * np.sqrt((np.log(2 / 0.05) + P) / 40)
+    assert b.terms["confidence"] + b.terms["post-hoc price"] == pytest.approx(total, rel=1e-12)
+    with pytest.warns(UserWarning, match="NOT valid"):
+        fixed = surrogate_margin_bound(net, X, y, eps=0.1, margin=1.0, posthoc=False)
+    assert set(fixed.terms) == {"empirical", "complexity", "confidence"} and fixed.value < b.value
 
 
 def test_surrogate_needs_one_hidden_layer():

@@ -460,11 +460,11 @@ def test_ctrl_c_reports_the_saved_cells_and_exits_130(sdir, tmp_path):
     while time.monotonic() < deadline and (not csv.exists() or len(_lines(csv)) < 7):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
+    code = proc.wait(60)
     err = proc.stderr.read()
-    assert "Traceback" not in err
+    assert code == 130 and "Traceback" not in err, err
     saved = len(scan_csv(csv).cells)
-    assert f"interrupted: {saved} of 6 cells of fault saved in {csv}; rerun to resume" in err
+    assert f"interrupted: {saved} of 6 cells of fault saved in {csv}; rerun to resume" in err, err
     assert json.loads((out / "fault.json").read_text())["status"] == "interrupted"
 
 

@@ -486,3 +486,62 @@ def test_named_presets_beside_quick_and_full(sdir, tmp_path, capsys):
     assert _cli(["study", "list", "--json", "--studies-dir", str(sdir)]) == 0
     info = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
     assert info["mid"]["presets"] == ["quick", "medium", "full"] and info["mid"]["cells"]["medium"] == 2
+
+
+def test_each_session_and_replot_records_its_command_and_versions(toy, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    monkeypatch.setattr(sys, "argv", ["/somewhere/bin/radbound", "study", "toy", "--out", "first"])
+    calls = {"n": 0}
+
+    def stop_after_two(cfg, cell, seed):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("stop")
+        return toy.compute_cell(cfg, cell, seed)
+
+    with pytest.raises(RuntimeError):
+        run_study(dataclasses.replace(toy, compute_cell=stop_after_two), out=out, progress=False, plot=False)
+    monkeypatch.setattr(sys, "argv", ["/x/radbound/__main__.py", "study", "toy", "--out", "second"])
+    run_study(toy, out=out, progress=False)
+    run_study(toy, out=out, plot_only=True)
+    rec = json.loads((out / "toy.json").read_text())
+    assert [s["command"] for s in rec["sessions"]] == [
+        "radbound study toy --out first",
+        "python -m radbound study toy --out second",
+    ]
+    assert all(s["versions"]["numpy"] == np.__version__ for s in rec["sessions"])
+    assert [s["cells_computed"] for s in rec["sessions"]] == [2, 4]
+    (replot,) = rec["replots"]
+    assert (
+        replot["command"] == "python -m radbound study toy --out second" and replot["versions"]["matplotlib"]
+    )
+    assert "versions" not in rec and "command" not in rec
+
+
+def test_a_record_of_the_older_layout_is_upgraded(toy, tmp_path):
+    """Older records kept one run-wide command (the first run's) and versions (the last run's)."""
+    out = tmp_path / "o"
+    run_study(toy, out=out, progress=False)
+    rec = json.loads((out / "toy.json").read_text())
+    old = {k: v for k, v in rec.items() if k not in ("config_id", "preset")}
+    old["command"] = "/abs/path/radbound/__main__.py study toy --out tmpdir"
+    old["versions"] = old["sessions"][0].pop("versions")
+    del old["sessions"][0]["command"]
+    (out / "toy.json").write_text(json.dumps(old))
+    run_study(toy, out=out, plot_only=True)
+    new = json.loads((out / "toy.json").read_text())
+    assert new["sessions"][0]["command"] == "python -m radbound study toy --out tmpdir"
+    assert new["sessions"][0]["versions"] == old["versions"] and "versions" not in new
+
+
+def test_a_bad_option_shows_the_subcommand_usage_and_a_suggestion(capsys):
+    from radbound.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["study", "linear_l1", "--jbos", "2"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.startswith("usage: radbound study") and "did you mean '--jobs'?" in err
+    with pytest.raises(SystemExit):
+        main(["demo", "--nope"])
+    assert capsys.readouterr().err.startswith("usage: radbound demo")

@@ -7,7 +7,6 @@ sympy is imported only inside the functions that build formulas, so that
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from .._concentration import expected_abs_sign_sum
@@ -80,48 +79,11 @@ def sym(name: str, **assumptions: Any) -> Any:
     return sympy.Symbol(name, **assumptions)
 
 
-def dimension_factor_expr(p: float, attack_norm: float) -> Any:
-    """sympy expression of :func:`dimension_factor` in the symbols d, q (or d, p, r)."""
-    import sympy
-
-    d = sym("d")
-    if math.isinf(attack_norm):
-        return d ** (1 / sym("q"))
-    return sympy.Max(1, d ** (1 - 1 / sym("r") - 1 / sym("p")))
-
-
 def dimension_inputs(d: int, p: float, attack_norm: float) -> dict[str, float]:
     """Values of the symbols used by :func:`dimension_factor_expr`."""
     if math.isinf(attack_norm):
         return {"d": float(d), "q": dual_exponent(p)}
     return {"d": float(d), "p": p, "r": attack_norm}
-
-
-def expected_abs_sum_expr() -> Any:
-    """sympy expression of E|sum of n signs| in the symbol n."""
-    import sympy
-
-    n = sym("n", integer=True)
-    return n * sympy.binomial(n - 1, sympy.floor((n - 1) / 2)) / 2 ** (n - 1)
-
-
-def n_symbol() -> Any:
-    """The sample-size symbol (positive integer)."""
-    return sym("n", integer=True)
-
-
-def merge_inputs(*mappings: Mapping[str, float]) -> dict[str, float]:
-    """Merge symbol values, refusing a symbol with two different values."""
-    out: dict[str, float] = {}
-    for mapping in mappings:
-        for key, value in mapping.items():
-            value = float(value)
-            if key in out and not math.isclose(out[key], value, rel_tol=1e-12, abs_tol=0.0):
-                raise ValueError(
-                    f"symbol {key!r} has two different values ({out[key]!r} and {value!r}) in chained bounds"
-                )
-            out[key] = value
-    return out
 
 
 def estimate_note(est: Estimate, what: str) -> str:

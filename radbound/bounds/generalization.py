@@ -2,13 +2,14 @@ r"""From a Rademacher complexity to a generalization bound (:doc:`/theory/genera
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .._concentration import hoeffding_half_width, rescale_half_width
 from .._validation import check_choice, check_int, check_nonnegative, check_positive, check_probability
-from ..results import Bound, Estimate, LowerEstimate
-from ._symbols import YIN_2019, check_estimate_or_number, merge_inputs, n_symbol, sym, weakest_status
+from ..results import Bound, Estimate, LowerEstimate, PosthocPrice
+from ._formula import Part, build_bound, confidence_terms
+from ._posthoc import Grid, check_grid, warn_fixed_class
+from ._symbols import YIN_2019, check_estimate_or_number, weakest_status
 
 __all__ = ["generalization", "mc_deviation"]
 
@@ -64,16 +65,33 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
 
 
+def _generalization_terms(m, *, R_n, comp, n, delta, B, gamma=None, Delta_MC=None, P=None, mc=False):
+    scale = 1 / gamma if gamma is not None else 1
+    out = {"empirical risk": R_n, "complexity": 2 * comp * scale}
+    if mc:
+        out["Monte-Carlo deviation"] = 2 * Delta_MC * scale
+    out.update(confidence_terms(m, B=B, n=n, delta=delta, P=P, log_arg=4 if mc else 2))
+    return out
+
+
+def _is_certified(x: Any) -> bool:
+    """A certified empirical term (duck-typed: radbound.certify's CertifiedRisk, or any object with
+    ``value``, ``loss``, ``margin``, ``method`` and ``describe()``)."""
+    return all(hasattr(x, a) for a in ("value", "loss", "margin", "method", "describe"))
+
+
 def generalization(
-    empirical_risk: float,
+    empirical_risk: Any,
     complexity: Any,
     n: int,
     *,
     loss_range: float = 1.0,
     delta: float = 0.05,
     margin: float | None = None,
-    risk: str = "natural",
+    risk: str | None = None,
     mc_range: float | None = None,
+    posthoc: bool = True,
+    grid: Grid | None = None,
 ) -> Bound:
     r"""Uniform generalization bound from an empirical Rademacher complexity.
 
@@ -90,21 +108,36 @@ def generalization(
 
     - ``complexity`` is :math:`\hat{\mathfrak R}_S(l_{\mathcal F})` of the LOSS class (a number, an
       Estimate, or an upper :class:`~radbound.results.Bound` whose formula is substituted, e.g.
-      :func:`multiclass_adversarial_bound`). With ``margin`` :math:`\gamma`, it is instead the
-      complexity of the margin class :math:`\{(x,y) \mapsto y f(x)\}` (binary: equal to
+      :func:`multiclass_adversarial_bound` or :func:`spectral_bound`). With ``margin`` :math:`\gamma`, it
+      is instead the complexity of the margin class :math:`\{(x,y) \mapsto y f(x)\}` (binary: equal to
       :math:`\hat{\mathfrak R}_S(\mathcal F)`, or :math:`\hat{\mathfrak R}_S(\tilde{\mathcal F})` for
       the adversarial class) and the ramp loss (:math:`B = 1`, :math:`1/\gamma`-Lipschitz) gives
       :math:`\hat{\mathfrak R}_S(l_{\mathcal F}) \le \hat{\mathfrak R}_S/\gamma` (Ledoux-Talagrand
-      contraction).
+      contraction). A number or an Estimate is the complexity of a class fixed before the sample.
+    - **Post-hoc validity** (:ref:`theory-post-hoc`). A complexity Bound built for a trained model
+      (``bound.posthoc`` set, e.g. by :func:`spectral_bound` or :func:`model_generalization`) was
+      evaluated on a grid of classes; its price :math:`P` is paid here: the confidence term becomes
+      :math:`3B\sqrt{(\log(2/\delta) + P)/(2n)}`, split into ``"confidence"`` and the named term
+      ``"post-hoc price"``. With ``posthoc=True`` (default) a ``margin`` given here is data-dependent
+      too: it is rounded DOWN to ``grid`` (the ramp loss at a smaller margin is pointwise smaller, so the
+      given empirical ramp risk still bounds it) and its grid point joins the price. ``posthoc=False``
+      uses the margin as given, with a :class:`PosthocWarning`.
     - **Monte Carlo.** When the complexity is a Monte-Carlo Estimate (or a Bound built from one, which
       records ``constants["mc_half_width"]`` and ``constants["mc_delta"]``), :math:`\delta` is split:
       :math:`\delta/2` for the statement above (so :math:`\log(4/\delta)`) and :math:`\delta/2` for
       the one-sided deviation :math:`\Delta_{MC}` of the estimate (:func:`mc_deviation`), added to the
       complexity and named ``"Monte-Carlo deviation"`` in ``terms``. Status then ``"derived"``.
+    - **Certified empirical term.** ``empirical_risk`` may be a certified empirical adversarial risk
+      (e.g. ``radbound.certify.CertifiedRisk``: an object with ``value``, ``loss`` ("ramp" or
+      "zero-one"), ``margin``, ``method``, ``eps`` and ``describe()``). Its value, the ramp risk of
+      certified lower margins, bounds the empirical adversarial ramp risk from above
+      (:ref:`theory-certified-empirical`); the bound is then about the adversarial risk, its name ends in
+      ``"-certified"`` and its notes say which certificate gave the term. The complexity must be that of
+      the ADVERSARIAL loss class at a margin at most the certificate's.
 
     Parameters
     ----------
-    empirical_risk : float
+    empirical_risk : float or certified risk
         :math:`R_n(f)` (e.g. the empirical ramp loss), in :math:`[0, B]`.
     complexity : float, Estimate or Bound
     n : int
@@ -115,37 +148,91 @@ def generalization(
         In (0, 1).
     margin : float, optional
         :math:`\gamma > 0`; see above.
-    risk : {"natural", "adversarial"}
-        Which risk is bounded (a label for the statement).
+    risk : {"natural", "adversarial"}, optional
+        Which risk is bounded (a label for the statement); default ``"natural"``, or ``"adversarial"``
+        for a certified empirical term.
     mc_range : float, optional
         Bound on :math:`|\sup(\sigma)/n|` for a Monte-Carlo Estimate without interval (Hoeffding).
+    posthoc : bool, default True
+        Treat ``margin`` as data-dependent (grid and price). A complexity Bound carries its own choice.
+    grid : Grid, optional
+        The margin's grid (default :data:`DEFAULT_GRID`); ignored for a complexity Bound's own grid.
 
     Returns
     -------
     Bound
-        Terms ``"empirical risk"``, ``"complexity"``, [``"Monte-Carlo deviation"``], ``"confidence"``.
+        Terms ``"empirical risk"``, ``"complexity"``, [``"Monte-Carlo deviation"``], ``"confidence"``,
+        [``"post-hoc price"``]; ``posthoc`` holds the grid points paid for.
 
     References
     ----------
     Mohri, Rostamizadeh & Talwalkar (2018), Foundations of Machine Learning, 2nd ed., Thm 3.3
     (empirical-complexity form); Bartlett & Mendelson (2002), JMLR;
-    Yin, Ramchandran & Bartlett (2019), ICML (the same bound with adversarial risks).
+    Yin, Ramchandran & Bartlett (2019), ICML (the same bound with adversarial risks); the union bound
+    over a grid of classes follows Bartlett, Foster & Telgarsky (2017), NeurIPS (derived here:
+    :ref:`theory-post-hoc`).
 
     Examples
     --------
     >>> import math
     >>> from radbound.bounds import generalization
-    >>> b = generalization(0.1, 0.05, 1000, delta=0.05)
+    >>> b = generalization(0.1, 0.05, 1000, delta=0.05)          # nothing data-dependent: no price
     >>> math.isclose(b.value, 0.1 + 2 * 0.05 + 3 * math.sqrt(math.log(2 / 0.05) / 2000))
     True
+    >>> g = generalization(0.1, 0.05, 1000, margin=1.0)          # margin 1 = grid point j = 0, w = 1/2
+    >>> math.isclose(g.value, 0.1 + 2 * 0.05 + 3 * math.sqrt((math.log(2 / 0.05) + math.log(2)) / 2000))
+    True
     """
-    R_n = check_nonnegative(empirical_risk, "empirical_risk")
+    return _generalization(
+        empirical_risk,
+        complexity,
+        n,
+        loss_range=loss_range,
+        delta=delta,
+        margin=margin,
+        risk=risk,
+        mc_range=mc_range,
+        posthoc=posthoc,
+        grid=grid,
+        extra_price=None,
+    )
+
+
+def _generalization(
+    empirical_risk: Any,
+    complexity: Any,
+    n: int,
+    *,
+    loss_range: float,
+    delta: float,
+    margin: float | None,
+    risk: str | None,
+    mc_range: float | None,
+    posthoc: bool,
+    grid: Grid | None,
+    extra_price: PosthocPrice | None,
+    name: str | None = None,
+    extra_notes: str = "",
+    stratify_margin: bool = True,
+) -> Bound:
+    """:func:`generalization`, with the price of grid points chosen by the caller (``extra_price``: e.g.
+    the scale of a linear model) paid together with the margin's; ``stratify_margin=False`` when the
+    caller's grid already covers the margin."""
+    certified = empirical_risk if _is_certified(empirical_risk) else None
+    if certified is not None:
+        if risk not in (None, "adversarial"):
+            raise ValueError(f"risk must be 'adversarial' with a certified empirical risk, got {risk!r}")
+        risk = "adversarial"
+        R_n = check_nonnegative(certified.value, "empirical_risk.value")
+    else:
+        R_n = check_nonnegative(empirical_risk, "empirical_risk")
+    risk = check_choice("natural" if risk is None else risk, "risk", ("natural", "adversarial"))
     n = check_int(n, "n", minimum=1)
     B = check_positive(loss_range, "loss_range")
     delta = check_probability(delta, "delta")
-    risk = check_choice(risk, "risk", ("natural", "adversarial"))
     if R_n > B:
         raise ValueError(f"empirical_risk must be in [0, loss_range={B!r}], got {R_n!r}")
+    grid = check_grid(grid)
     gamma = None
     if margin is not None:
         gamma = check_positive(margin, "margin")
@@ -153,12 +240,10 @@ def generalization(
             raise ValueError(f"loss_range must be 1 with margin (ramp loss), got {B!r}")
     complexity = check_estimate_or_number(complexity, "complexity")
 
-    # the complexity term, its formula and its Monte-Carlo half-width (at level mc_delta)
     status = "paper"
-    c_inputs: dict[str, float]
-    c_builder: Any
     deviation = 0.0
     note = ""
+    price: PosthocPrice | None = None
     if isinstance(complexity, Bound):
         if complexity.kind != "upper":
             raise ValueError("complexity must be an upper Bound, got a lower Bound")
@@ -171,10 +256,7 @@ def generalization(
             raise ValueError(f"n={n} does not match the complexity Bound's n={int(complexity.inputs['n'])}")
         c_value = complexity.value
         status = weakest_status(status, complexity.status)
-        if complexity.formula_builder is not None:
-            c_inputs, c_builder = dict(complexity.inputs), complexity.formula_builder
-        else:
-            c_inputs, c_builder = {"R_S": c_value}, (lambda: sym("R_S"))
+        comp_part = Part.of(complexity)
         if "monte_carlo" in complexity.constants and "mc_half_width" not in complexity.constants:
             raise ValueError(
                 f"complexity Bound {complexity.name!r} comes from a Monte-Carlo estimate without a deviation "
@@ -183,6 +265,13 @@ def generalization(
         if "mc_half_width" in complexity.constants:
             h, de = complexity.constants["mc_half_width"], complexity.constants["mc_delta"]
             deviation = rescale_half_width(h, de, delta / 2.0, two_sided=False)
+        if complexity.posthoc is not None:
+            if not posthoc:
+                raise ValueError(
+                    f"posthoc=False, but the complexity Bound {complexity.name!r} was built post-hoc (on a "
+                    "grid); build it with posthoc=False for a fixed-class bound"
+                )
+            price = complexity.posthoc
         note = f"Complexity from the bound {complexity.name!r}."
     elif isinstance(complexity, LowerEstimate):
         raise TypeError(
@@ -191,13 +280,13 @@ def generalization(
         )
     elif isinstance(complexity, Estimate):
         c_value = complexity.value
-        c_inputs, c_builder = {"R_S": c_value}, (lambda: sym("R_S"))
+        comp_part = Part.symbol("R_S", c_value)
         if not complexity.is_exact:
             deviation = mc_deviation(complexity, delta / 2.0, value_range=mc_range)
         note = f"Complexity {complexity!r}."
     else:
         c_value = float(complexity)
-        c_inputs, c_builder = {"R_S": c_value}, (lambda: sym("R_S"))
+        comp_part = Part.symbol("R_S", c_value)
     if c_value < 0:
         raise ValueError(f"complexity must be >= 0, got {c_value!r}")
     mc = (isinstance(complexity, Estimate) and not complexity.is_exact) or (
@@ -205,30 +294,47 @@ def generalization(
     )
     if mc:
         status = weakest_status(status, "derived")
-    scale = 1.0 / gamma if gamma is not None else 1.0
-    log_arg = 4.0 / delta if mc else 2.0 / delta
-    conf = 3.0 * B * math.sqrt(math.log(log_arg) / (2.0 * n))
-    terms = {"empirical risk": R_n, "complexity": 2.0 * scale * c_value}
-    if mc:
-        terms["Monte-Carlo deviation"] = 2.0 * scale * deviation
-    terms["confidence"] = conf
+    if gamma is not None and stratify_margin:
+        if posthoc:
+            pt = grid.down("gamma", gamma)
+            gamma = pt.grid_value
+            margin_price = grid.price([pt])
+            price = margin_price if price is None else price.merge(margin_price)
+        else:
+            warn_fixed_class("the margin")
+    if extra_price is not None:
+        price = extra_price if price is None else price.merge(extra_price)
+    if price is not None:
+        status = weakest_status(status, "derived")
+    if certified is not None:
+        used = (
+            gamma
+            if gamma is not None
+            else (complexity.inputs.get("gamma") if isinstance(complexity, Bound) else None)
+        )
+        if certified.loss != "ramp" or certified.margin is None:
+            raise ValueError(
+                "a certified empirical risk must be the ramp risk of the certified margins (loss='ramp') "
+                f"for a margin bound, got loss={certified.loss!r}"
+            )
+        if used is None:
+            raise ValueError(
+                "a certified ramp risk needs the margin of the bound (margin=, or a complexity Bound "
+                "with gamma)"
+            )
+        if float(certified.margin) < float(used) * (1 - 1e-12):
+            raise ValueError(
+                f"the certified ramp risk is at margin {certified.margin!r}, below the bound's margin "
+                f"{used!r}: it does not bound the empirical ramp risk there"
+            )
 
-    def formula() -> Any:
-        import sympy
-
-        n_ = n_symbol()
-        comp = c_builder() + (sym("Delta_MC") if mc else 0)
-        if gamma is not None:
-            comp = comp / sym("gamma")
-        d_ = sym("delta")
-        log_term = sympy.log(4 / d_) if mc else sympy.log(2 / d_)
-        return sym("R_n") + 2 * comp + 3 * sym("B") * sympy.sqrt(log_term / (2 * n_))
-
-    inputs = merge_inputs(c_inputs, {"R_n": R_n, "n": float(n), "delta": delta, "B": B})
+    inputs: dict[str, float] = {"R_n": R_n, "n": n, "delta": delta, "B": B}
     if gamma is not None:
-        inputs = merge_inputs(inputs, {"gamma": gamma})
+        inputs["gamma"] = gamma
     if mc:
         inputs["Delta_MC"] = deviation
+    if price is not None:
+        inputs["P"] = price.log_price
     notes = [
         f"Bounds the {risk} risk R(f) for every f in the class, with probability >= 1 - delta.",
         "R_S is the complexity of the loss class"
@@ -237,15 +343,25 @@ def generalization(
     ]
     if mc:
         notes.append("delta split: delta/2 for uniform convergence, delta/2 for the Monte-Carlo deviation.")
+    if price is not None:
+        names = ", ".join(f"{pt.name} {pt.value:.4g} -> {pt.grid_value:.4g}" for pt in price.points)
+        notes.append(f"Post-hoc: union bound over the grid ({names}); price P = {price.log_price:.4g} nats.")
     label = "adversarial" if risk == "adversarial" else "natural"
-    return Bound(
-        sum(terms.values()),
-        terms,
-        constants={"B": B, "delta": delta} | ({"gamma": gamma} if gamma is not None else {}),
+    constants: dict[str, float] = {"B": B, "delta": delta}
+    if gamma is not None:
+        constants["gamma"] = gamma
+    if certified is not None:
+        notes.append(f"Empirical term {certified.describe()}.")
+        constants["certified_eps"] = float(getattr(certified, "eps", float("nan")))
+    return build_bound(
+        _generalization_terms,
+        inputs,
+        literals={"mc": mc},
+        parts={"comp": comp_part},
+        constants=constants,
         reference=f"Mohri, Rostamizadeh & Talwalkar (2018), Thm 3.3; as used in {YIN_2019} ({label} risk)",
         status=status,
-        name=f"generalization-{label}",
-        inputs=inputs,
-        notes=" ".join(s for s in notes if s),
-        formula_builder=formula,
+        name=name or (f"generalization-{label}" + ("-certified" if certified is not None else "")),
+        notes=" ".join(s for s in [*notes, extra_notes] if s),
+        posthoc=price,
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -41,17 +41,13 @@ from .._validation import (
 )
 from ..complexity import adversarial_linear_rademacher, linear_rademacher
 from ..results import AdversarialEstimate, Bound, Estimate, LowerEstimate
+from ._formula import NUM, Part, build_bound
 from ._symbols import (
     C_LOWER,
     YIN_2019,
     dimension_factor,
-    dimension_factor_expr,
     dimension_inputs,
     estimate_note,
-    expected_abs_sign_sum,
-    expected_abs_sum_expr,
-    merge_inputs,
-    n_symbol,
     sym,
     weakest_status,
 )
@@ -80,63 +76,52 @@ def _to_numpy(X: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 # Data-dependent bounds on R_S(F)
 # --------------------------------------------------------------------------------------------------
+def _massart_terms(m, *, W, X_col, d, n):
+    return {"natural complexity": W * X_col * m.sqrt(2 * m.log(2 * d)) / n}
+
+
+def _frobenius_terms(m, *, W, d, q, n, X_F=None, X_row=None):
+    factor = m.Max(1, d ** (1 / q - m.frac(1, 2)))
+    if X_row is not None:
+        return {"natural complexity": W * factor * X_row / m.sqrt(n)}
+    return {"natural complexity": W * factor * X_F / n}
+
+
+def _khintchine_terms(m, *, W, X_cq, n):
+    return {"natural complexity": W * X_cq / (m.sqrt(2) * n)}
+
+
 def _massart(X: np.ndarray, W: float) -> Bound:
     n, d = X.shape
-    col = float(np.linalg.norm(X, axis=0).max())
-
-    def formula() -> Any:
-        import sympy
-
-        return sym("W") * sym("X_col") * sympy.sqrt(2 * sympy.log(2 * sym("d"))) / n_symbol()
-
-    value = W * col * math.sqrt(2.0 * math.log(2.0 * d)) / n
-    return Bound(
-        value,
-        {"natural complexity": value},
+    return build_bound(
+        _massart_terms,
+        {"W": W, "X_col": float(np.linalg.norm(X, axis=0).max()), "d": d, "n": n},
         reference="Massart's finite-class lemma (Massart 2000) applied to the 2d vectors +-X[:, j]",
         status="derived",
         name="massart",
-        inputs={"W": W, "X_col": col, "d": float(d), "n": float(n)},
         notes=(
             "R_S(F) <= W max_j ||X[:, j]||_2 sqrt(2 log 2d) / n for p = 1 (q = inf). X_col = max column norm."
         ),
-        formula_builder=formula,
     )
 
 
 def _frobenius(X: np.ndarray, W: float, p: float, rows: bool) -> Bound:
     n, d = X.shape
-    q = _dual(p)
-    inv_q = 0.0 if math.isinf(q) else 1.0 / q
-    factor = max(float(d) ** (inv_q - 0.5), 1.0)
     if rows:
-        stat, key = float(np.linalg.norm(X, axis=1).max()), "X_row"
-        value = W * factor * stat / math.sqrt(n)
+        stat = {"X_row": float(np.linalg.norm(X, axis=1).max())}
     else:
-        stat, key = float(np.linalg.norm(X)), "X_F"
-        value = W * factor * stat / n
-
-    def formula() -> Any:
-        import sympy
-
-        n_ = n_symbol()
-        fac = sympy.Max(1, sym("d") ** (1 / sym("q") - sympy.Rational(1, 2)))
-        denom = sympy.sqrt(n_) if rows else n_
-        return sym("W") * fac * sym(key) / denom
-
+        stat = {"X_F": float(np.linalg.norm(X))}
     what = "max_i ||x_i||_2 sqrt(n)" if rows else "||X||_F"
-    return Bound(
-        value,
-        {"natural complexity": value},
+    return build_bound(
+        _frobenius_terms,
+        {"W": W, "d": d, "q": _dual(p), "n": n, **stat},
         reference="Jensen: E||sum_i sigma_i x_i||_2 <= ||X||_F (e.g. Kakade, Sridharan & Tewari 2008)",
         status="derived",
         name="max-row" if rows else "frobenius",
-        inputs={"W": W, key: stat, "d": float(d), "q": q, "n": float(n)},
         notes=(
             f"R_S(F) <= W max(d^(1/q - 1/2), 1) {what} / n; the factor is 1 for p <= 2 "
             "(||v||_q <= ||v||_2 when q >= 2)."
         ),
-        formula_builder=formula,
     )
 
 
@@ -230,23 +215,14 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
     n, d = X.shape
     q = _dual(p)
     stat = float(norm(np.linalg.norm(X, axis=0), q))
-
-    def formula() -> Any:
-        import sympy
-
-        return sym("W") * sym("X_cq") / (sympy.sqrt(2) * n_symbol())
-
-    value = W * stat / (math.sqrt(2.0) * n)
-    return Bound(
-        value,
-        {"natural complexity": value},
+    return build_bound(
+        _khintchine_terms,
+        {"W": W, "X_cq": stat, "n": n},
         reference="Jensen + Khintchine inequality with Szarek's constant 1/sqrt(2) (Szarek 1976)",
         status="derived",
         kind="lower",
         name="khintchine",
-        inputs={"W": W, "X_cq": stat, "n": float(n)},
         notes="X_cq = || (||X[:, j]||_2)_j ||_q, the q-norm of the column norms.",
-        formula_builder=formula,
     )
 
 
@@ -353,6 +329,44 @@ def _dim_note(d: int, p: float, r: float) -> str:
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# The two bounds, each written once (value with math, formula with sympy: radbound.bounds._formula)
+# --------------------------------------------------------------------------------------------------
+def _dim(m: Any, d: Any, q: Any = None, p: Any = None, r: Any = None) -> Any:
+    """D = d^(1/q) (l_inf attack, inputs d, q) or max(d^(1 - 1/r - 1/p), 1) (inputs d, p, r)."""
+    if q is not None:
+        return d ** (1 / q)
+    return m.Max(1, d ** (1 - 1 / r - 1 / p))
+
+
+def _rate(m: Any, form: str, n: Any, S_abs: Any = None, c: Any = None) -> Any:
+    """The n-dependence A_n (upper) or a_n (lower) of the adversarial term."""
+    if form == "paper":
+        return (c if c is not None else 1) / m.sqrt(n)
+    if form == "sharp-sqrt":
+        return 1 / (2 * m.sqrt(n))
+    return (S_abs if S_abs is not None else m.expected_abs_sign_sum(n)) / (2 * n)
+
+
+def _upper_terms(m, *, nat, epsilon, W, n, form, d, q=None, p=None, r=None, S_abs=None):
+    return {
+        "natural complexity": nat,
+        "adversarial term": epsilon * W * _dim(m, d, q, p, r) * _rate(m, form, n, S_abs),
+    }
+
+
+def _lower_terms(m, *, nat, epsilon, W, n, form, d, q=None, p=None, r=None, S_abs=None, c=None):
+    return {
+        "natural complexity": nat,
+        "adversarial term": epsilon * W * _dim(m, d, q, p, r) * _rate(m, form, n, S_abs, c),
+    }
+
+
+def _a_n(form: str, n: int, mean_abs_s: float | None, *, c: float = 1.0, lower: bool = False) -> float:
+    """The numeric rate, for the Bound's constants (the same function, read with math)."""
+    return float(_rate(NUM, form, n, mean_abs_s, c if lower else None))
+
+
 def adversarial_linear_upper_bound(
     X: Any,
     *,
@@ -431,51 +445,34 @@ def adversarial_linear_upper_bound(
     D = dimension_factor(d, p, r)
     draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
     use_draws = form == "sharp" and draws is not None
-    if form == "paper":
-        a_n = 1.0 / math.sqrt(n)
-    elif form == "sharp-sqrt":
-        a_n = 1.0 / (2.0 * math.sqrt(n))
-    else:
-        a_n = (draws.mean_abs_s if draws is not None and use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
-    adv = eps * W * D * a_n
-
-    def formula() -> Any:
-        import sympy
-
-        n_ = n_symbol()
-        if form == "paper":
-            a = 1 / sympy.sqrt(n_)
-        elif form == "sharp-sqrt":
-            a = 1 / (2 * sympy.sqrt(n_))
-        else:
-            a = (sym("S_abs") if use_draws else expected_abs_sum_expr()) / (2 * n_)
-        return nat.builder() + sym("epsilon") * sym("W") * dimension_factor_expr(p, r) * a
-
-    inputs = merge_inputs(nat.inputs, {"epsilon": eps, "W": W, "n": float(n)}, dimension_inputs(d, p, r))
-    mc = nat.constants()
+    inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
     if draws is not None and use_draws:
         inputs["S_abs"] = draws.mean_abs_s
-        # the per-draw value R + eps W D (-s)_+ / n also moves by 2 eps W D / n when sigma_i flips
-        mc = _natural_mc(X, p, W, draws, extra=2.0 * eps * W * D / n)
-    status = "paper" if (form == "paper" and math.isinf(r)) else "derived"
-    notes = [nat.note, _dim_note(d, p, r)]
-    if use_draws:
-        notes.append(
-            "S_abs = average |sum_i sigma_i| over the estimator's sign vectors (exact for their draws)."
-        )
-    return Bound(
-        nat.value + adv,
-        {"natural complexity": nat.value, "adversarial term": adv},
-        constants={"D": D, "A_n": a_n} | mc,
+    b = build_bound(
+        _upper_terms,
+        inputs,
+        literals={"form": form},
+        parts={"nat": Part(nat.value, nat.inputs, nat.builder)},
         reference=f"{YIN_2019}, theorem on binary linear classifiers"
         + ("" if form == "paper" else " (sharpened: docs/theory/binary_linear.md, derived)"),
-        status=weakest_status(status, nat.status),
+        status=weakest_status("paper" if (form == "paper" and math.isinf(r)) else "derived", nat.status),
         kind="upper",
         name=f"adversarial-linear-upper-{form}",
-        inputs=inputs,
-        notes=" ".join(notes),
-        formula_builder=formula,
+        notes=" ".join(
+            [nat.note, _dim_note(d, p, r)]
+            + (
+                ["S_abs = average |sum_i sigma_i| over the estimator's sign vectors (exact for their draws)."]
+                if use_draws
+                else []
+            )
+        ),
     )
+    mc = nat.constants()
+    if draws is not None and use_draws:
+        # the per-draw value R + eps W D (-s)_+ / n also moves by 2 eps W D / n when sigma_i flips
+        mc = _natural_mc(X, p, W, draws, extra=2.0 * eps * W * D / n)
+    a_n = _a_n(form, n, draws.mean_abs_s if draws is not None and use_draws else None)
+    return replace(b, constants={"D": D, "A_n": a_n} | mc)
 
 
 def adversarial_linear_lower_bound(
@@ -550,33 +547,14 @@ def adversarial_linear_lower_bound(
     D = dimension_factor(d, p, r)
     draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
     use_draws = form == "sharp" and draws is not None
-    if form == "paper":
-        a_n = c / math.sqrt(n)
-    else:
-        a_n = (draws.mean_abs_s if draws is not None and use_draws else expected_abs_sign_sum(n)) / (2.0 * n)
-    adv = eps * W * D * a_n
     status = "derived"
-    constants: dict[str, float] = {"D": D, "a_n": a_n}
-    if form == "paper":
-        constants["c"] = c
-        if c > C_LOWER * (1 + 1e-12):
-            status = "unverified"
-            warnings.warn(
-                f"c={c!r} exceeds the proved constant 1/(2 sqrt 2) = {C_LOWER:.6f}; the bound is unverified",
-                stacklevel=2,
-            )
-
-    def formula() -> Any:
-        import sympy
-
-        n_ = n_symbol()
-        if form == "paper":
-            a = sym("c") / sympy.sqrt(n_)
-        else:
-            a = (sym("S_abs") if use_draws else expected_abs_sum_expr()) / (2 * n_)
-        return sympy.Max(nat.builder(), sym("epsilon") * sym("W") * dimension_factor_expr(p, r) * a)
-
-    inputs = merge_inputs(nat.inputs, {"epsilon": eps, "W": W, "n": float(n)}, dimension_inputs(d, p, r))
+    if form == "paper" and c > C_LOWER * (1 + 1e-12):
+        status = "unverified"
+        warnings.warn(
+            f"c={c!r} exceeds the proved constant 1/(2 sqrt 2) = {C_LOWER:.6f}; the bound is unverified",
+            stacklevel=2,
+        )
+    inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
     if form == "paper":
         inputs["c"] = c
     if draws is not None and use_draws:
@@ -586,9 +564,13 @@ def adversarial_linear_lower_bound(
         notes.append(
             "The paper gives c only as a universal constant; c = 1/(2 sqrt 2) is the derived valid value."
         )
-    return Bound(
-        max(nat.value, adv),
-        {"natural complexity": nat.value, "adversarial term": adv},
+    a_n = _a_n(form, n, draws.mean_abs_s if draws is not None and use_draws else None, c=c, lower=True)
+    constants: dict[str, float] = {"D": D, "a_n": a_n} | ({"c": c} if form == "paper" else {})
+    return build_bound(
+        _lower_terms,
+        inputs,
+        literals={"form": form},
+        parts={"nat": Part(nat.value, nat.inputs, nat.builder)},
         combine="max",
         constants=constants,
         reference=(
@@ -598,9 +580,7 @@ def adversarial_linear_lower_bound(
         status=weakest_status(status, nat.status),
         kind="lower",
         name=f"adversarial-linear-lower-{form}",
-        inputs=inputs,
         notes=" ".join(notes),
-        formula_builder=formula,
     )
 
 

@@ -28,16 +28,13 @@ from .._validation import (
 )
 from ..complexity import empirical_rademacher, multiclass_rademacher
 from ..results import Bound, Estimate, LowerEstimate, MulticlassEstimate
+from ._formula import build_bound
 from ._ramp import ramp_sup_lower
 from ._symbols import (
     YIN_2019,
     dimension_factor,
-    dimension_factor_expr,
     dimension_inputs,
     estimate_note,
-    merge_inputs,
-    n_symbol,
-    sym,
 )
 
 __all__ = [
@@ -77,12 +74,23 @@ def _check_leading(c: Any) -> tuple[float, str]:
 
 
 def _mc_constants(est: Estimate, factor: float) -> dict[str, float]:
-    """Half-width (at level mc_delta) that the estimate's McDiarmid interval implies on the bound."""
+    """Half-width (at level mc_delta) that the estimate's McDiarmid interval implies on the bound.
+
+    ``factor`` maps the estimate's value (at its own radius) to the bound's term."""
     if est.is_exact:
         return {}
     if est.interval is None or est.delta is None:
         return {"monte_carlo": 1.0}
     return {"monte_carlo": 1.0, "mc_half_width": factor * est.half_width(), "mc_delta": est.delta}
+
+
+def _rescale(W: float, est: MulticlassEstimate) -> float:
+    """The estimate's value is (radius/n) sum_k E_k at its own radius; the bound uses radius W."""
+    if est.radius > 0:
+        return W / est.radius
+    if est.is_exact:
+        return 0.0
+    raise ValueError("complexity: a Monte-Carlo MulticlassEstimate computed at radius 0 cannot be rescaled")
 
 
 def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> MulticlassEstimate:
@@ -110,6 +118,22 @@ def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> Multiclass
     return multiclass_rademacher(
         X, y, p=p, radius=W, n_classes=K, method=complexity, n_draws=n_draws, seed=seed
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The two bounds, each written once (value with math, formula with sympy: radbound.bounds._formula)
+# --------------------------------------------------------------------------------------------------
+def _natural_terms(m, *, C, K, W, E_S, gamma, n):
+    return {"complexity": C * K * W * E_S / (gamma * n)}
+
+
+def _adversarial_terms(m, *, C, K, W, gamma, epsilon, n, E, d, q=None, p=None, r=None):
+    factor = C * W * K / gamma
+    D = d ** (1 / q) if q is not None else m.Max(1, d ** (1 - 1 / r - 1 / p))
+    return {
+        "adversarial term": factor * epsilon * m.sqrt(K) * D / m.sqrt(n),
+        "data term": factor * sum(E) / n,
+    }
 
 
 def multiclass_natural_bound(
@@ -174,24 +198,16 @@ def multiclass_natural_bound(
     C, status = _check_leading(leading_constant)
     n = X.shape[0]
     est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
-    e_full = est.full
-    value = C * K * W * e_full / (gamma * n)
-
-    def formula() -> Any:
-        return sym("C") * sym("K") * sym("W") * sym("E_S") / (sym("gamma") * n_symbol())
-
-    return Bound(
-        value,
-        {"complexity": value},
-        constants={"C": C} | _mc_constants(est, C * K / gamma),
+    return build_bound(
+        _natural_terms,
+        {"C": C, "K": K, "W": W, "E_S": est.full, "gamma": gamma, "n": n},
+        constants={"C": C} | _mc_constants(est, C * K / gamma * _rescale(W, est)),
         reference=f"{YIN_2019}, theorem on multi-class linear classifiers (natural bound)",
         status=status,
         name="multiclass-natural",
-        inputs={"C": C, "K": float(K), "W": W, "E_S": e_full, "gamma": gamma, "n": float(n)},
         notes=(
             "Bounds R_S of the ramp-loss class. E_S = E||sum_i sigma_i x_i||_q. " + estimate_note(est, "E_S")
         ),
-        formula_builder=formula,
     )
 
 
@@ -263,42 +279,31 @@ def multiclass_adversarial_bound(
         status = "derived"
     n, d = X.shape
     est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
-    per_class = list(est.per_class)
     D = dimension_factor(d, p, r)
-    factor = C * W * K / gamma
-    adv = factor * eps * math.sqrt(K) * D / math.sqrt(n)
-    data = factor * sum(per_class) / n
-
-    def formula() -> Any:
-        import sympy
-
-        n_ = n_symbol()
-        K_ = sym("K")
-        e_sum = sympy.Add(*[sym(f"E_{k}") for k in range(K)])
-        bracket = sym("epsilon") * sympy.sqrt(K_) * dimension_factor_expr(p, r) / sympy.sqrt(n_) + e_sum / n_
-        return sym("C") * sym("W") * K_ / sym("gamma") * bracket
-
-    inputs = merge_inputs(
-        {"C": C, "K": float(K), "W": W, "gamma": gamma, "epsilon": eps, "n": float(n)},
-        dimension_inputs(d, p, r),
-        {f"E_{k}": v for k, v in enumerate(per_class)},
-    )
-    return Bound(
-        adv + data,
-        {"adversarial term": adv, "data term": data},
-        constants={"C": C, "D": D} | _mc_constants(est, C * K / gamma),
+    return build_bound(
+        _adversarial_terms,
+        {
+            "C": C,
+            "K": K,
+            "W": W,
+            "gamma": gamma,
+            "epsilon": eps,
+            "n": n,
+            **dimension_inputs(d, p, r),
+            "E": list(est.per_class),
+        },
+        constants={"C": C, "D": D} | _mc_constants(est, C * K / gamma * _rescale(W, est)),
         reference=(
             f"{YIN_2019}, theorem on multi-class linear classifiers (adversarial bound; "
             "leading constant 2WK/gamma, docs/theory/multiclass.md)"
         ),
         status=status,
         name="multiclass-adversarial",
-        inputs=inputs,
         notes=(
             "Bounds R_S of the adversarial ramp-loss class. E_k = E||sum_{i: y_i = k} sigma_i x_i||_q. "
             + estimate_note(est, "E_k")
         ),
-        formula_builder=formula,
+        zero_based=("E",),
     )
 
 

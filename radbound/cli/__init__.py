@@ -11,6 +11,7 @@ Run ``radbound --help`` or ``radbound COMMAND --help``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
 
@@ -33,6 +34,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extra: list[str]) -> None:
+    """Exit with the usage of the sub-command (not the top-level one) and a "did you mean"."""
+    target = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            target = action.choices[command]
+    options = [o for action in target._actions for o in action.option_strings]
+    hint = ""
+    for word in extra:
+        if word.startswith("-"):
+            close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1, cutoff=0.6)
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+                break
+    target.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse ``argv`` (default ``sys.argv[1:]``) and run the sub-command.
 
@@ -40,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``NotImplementedError``, ``ImportError``) are printed as one line on stderr with exit code 2.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unrecognized(parser, getattr(args, "command", None), extra)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -100,24 +100,43 @@ def load_sample(
     return X, y, binary, labels
 
 
-def _load_model(path: str, binary: bool, d: int, K: int) -> np.ndarray:
-    with np.load(path) as f:
-        if "W" not in f.files:
-            raise ValueError(f"--model file must hold an array 'W', got {sorted(f.files)}")
-        Wm = np.asarray(f["W"], dtype=np.float64)
-        b = np.asarray(f["b"], dtype=np.float64) if "b" in f.files else np.zeros(1)
-    if np.any(b != 0):
-        raise ValueError("--model bias b must be zero: the bounds cover f(x) = W x (fold a bias into x)")
+def _load_model(path: str, binary: bool, d: int, labels: list) -> tuple[np.ndarray, Any]:
+    """``(W, b)`` from ``path``: a file written by ``radbound.train.LinearModel.save`` (its rows are
+    reordered to the CLI's class order) or any npz with an array ``W`` (and optionally ``b``)."""
+    with np.load(path, allow_pickle=False) as f:
+        files = set(f.files)
+    if "format" in files:  # a LinearModel file
+        from ..train import LinearModel
+
+        model = LinearModel.load(path)
+        Wm, b = np.asarray(model.W, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
+        if not binary and model.classes is not None and len(model.classes) == len(labels):
+            order = [list(np.asarray(model.classes).tolist()).index(c) for c in labels]
+            Wm, b = Wm[order], b[order]
+    else:
+        with np.load(path, allow_pickle=False) as f:
+            if "W" not in files:
+                raise ValueError(f"--model file must hold an array 'W', got {sorted(files)}")
+            Wm = np.asarray(f["W"], dtype=np.float64)
+            b = (
+                np.asarray(f["b"], dtype=np.float64)
+                if "b" in files
+                else np.zeros(1 if binary else len(labels))
+            )
+    K = len(labels)
     if binary:
         Wm = Wm.reshape(-1)
         if Wm.shape != (d,):
             raise ValueError(f"--model W must have shape ({d},) for binary data, got {Wm.shape}")
-    else:
-        if Wm.shape == (d, K):
-            Wm = Wm.T
-        if Wm.shape != (K, d):
-            raise ValueError(f"--model W must have shape ({K}, {d}) (K, d), got {Wm.shape}")
-    return Wm
+        if b.size != 1:
+            raise ValueError(f"--model b must be a scalar for binary data, got shape {b.shape}")
+        return Wm, float(b.reshape(-1)[0])
+    if Wm.shape == (d, K):
+        Wm = Wm.T
+    if Wm.shape != (K, d):
+        raise ValueError(f"--model W must have shape ({K}, {d}) (K, d), got {Wm.shape}")
+    b = np.broadcast_to(b.reshape(-1) if b.size > 1 else b.reshape(()), (K,)).astype(np.float64)
+    return Wm, b
 
 
 # --------------------------------------------------------------------------------------------------
@@ -221,7 +240,20 @@ def _seeds(seed: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
     return np.random.default_rng(sample_ss), draws_ss
 
 
+def _resolve_radius(args: argparse.Namespace, *, model_bound: bool) -> None:
+    """``--radius`` default: ``auto`` for a generalization bound of a given model, else 1; ``auto`` and
+    ``--margin auto`` exist only there (they read the model's own values)."""
+    if args.radius is None:
+        args.radius = "auto" if model_bound else 1.0
+    if not model_bound:
+        if args.radius == "auto":
+            raise ValueError("--radius auto is the model's own norm: it needs `bound generalization --model`")
+        if getattr(args, "margin", None) == "auto":
+            raise ValueError("--margin auto needs `bound generalization --model FILE --radius auto`")
+
+
 def _run_complexity(args: argparse.Namespace) -> int:
+    _resolve_radius(args, model_bound=False)
     sample_rng, draws = _seeds(args.seed)
     X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, sample_rng)
     common = {"p": args.p, "radius": args.radius, "method": args.method, "n_draws": args.n_draws}
@@ -253,6 +285,7 @@ def _run_complexity(args: argparse.Namespace) -> int:
 
 
 def _run_bound(args: argparse.Namespace) -> int:
+    _resolve_radius(args, model_bound=args.kind == "generalization" and args.model is not None)
     sample_rng, draws = _seeds(args.seed)
     X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, sample_rng)
     est_kw = {"method": args.method, "n_draws": args.n_draws, "seed": draws}
@@ -291,7 +324,7 @@ def _run_bound(args: argparse.Namespace) -> int:
         b, est = _multiclass_bound(args, X, y, kind == "multiclass-adversarial", est_kw)
         rows.append(_bound_json(b, est))
     else:
-        rows.extend(_generalization_rows(args, X, y, binary, est_kw))
+        rows.extend(_generalization_rows(args, X, y, binary, est_kw, labels))
     return _emit(args, _header(args, X, binary, labels), rows)
 
 
@@ -323,25 +356,53 @@ def _multiclass_bound(args, X, y, adversarial: bool, est_kw: dict) -> tuple[Boun
     return b, est
 
 
-def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
+def _generalization_rows(args, X, y, binary: bool, est_kw: dict, labels: list) -> list[dict]:
     adversarial = args.risk == "adversarial"
     eps = args.eps if adversarial else 0.0
     if args.margin is None:
         raise ValueError("margin is required for the generalization bound (--margin GAMMA > 0, ramp loss)")
     if (args.empirical_risk is None) == (args.model is None):
         raise ValueError("give exactly one of --empirical-risk R and --model FILE.npz")
-    K = 2 if binary else int(y.max()) + 1
+    if args.model is None and ("auto" in (args.radius, args.margin)):
+        raise ValueError("--radius auto and --margin auto read the model's own values: they need --model")
+    if args.margin == "auto" and args.radius != "auto":
+        raise ValueError(
+            "--margin auto needs --radius auto (both are then paid for by the post-hoc union bound)"
+        )
     if args.model is not None:
-        Wm = _load_model(args.model, binary, X.shape[1], K)
+        Wm, b = _load_model(args.model, binary, X.shape[1], labels)
+        if args.radius == "auto":
+            # the model's own radius and margin, paid for by a union bound over a grid (post-hoc)
+            comp = "closed-form" if args.complexity == "closed-form" else _m(args)
+            seed = np.random.default_rng(est_kw["seed"])
+            g = bounds.model_generalization(
+                (Wm, b),
+                X,
+                y,
+                margin=args.margin,
+                eps=eps,
+                attack_norm=args.attack_norm,
+                p=args.p,
+                delta=args.delta,
+                complexity=comp,
+                n_draws=args.n_draws,
+                seed=seed,
+                posthoc=args.posthoc,
+            )
+            return [_bound_json(g)]
+        if np.any(np.asarray(b) != 0):  # a fixed radius with a bias: fold it into a constant feature
+            X = np.hstack([X, np.ones((X.shape[0], 1))])
+            Wm = np.append(Wm, b) if binary else np.hstack([Wm, np.asarray(b)[:, None]])
         wnorm = float(np.max(norm(np.atleast_2d(Wm), args.p)))
         if wnorm > args.radius * (1 + 1e-12):
             raise ValueError(
                 f"radius={args.radius!r} is below the model's norm max_k ||w_k||_p = {wnorm:.6g}; "
-                "pass --radius >= that value"
+                "pass --radius >= that value, or --radius auto"
             )
         risk = ramp_risk(Wm, None, X, y, margin=args.margin, eps=eps, attack_norm=args.attack_norm)
     else:
         risk = args.empirical_risk
+    gkw = {"delta": args.delta, "risk": args.risk, "posthoc": args.posthoc}
     rows = []
     if binary and args.complexity == "closed-form":
         upper = bounds.adversarial_linear_upper_bound(
@@ -354,9 +415,7 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
             complexity="closed-form",
         )
         rows.append(_bound_json(upper))
-        g = bounds.generalization(
-            risk, upper, X.shape[0], margin=args.margin, delta=args.delta, risk=args.risk
-        )
+        g = bounds.generalization(risk, upper, X.shape[0], margin=args.margin, **gkw)
         est: Estimate | None = None
     elif binary:  # the exact (or Monte-Carlo) adversarial complexity itself, the tightest input
         est = adversarial_linear_rademacher(
@@ -369,19 +428,55 @@ def _generalization_rows(args, X, y, binary: bool, est_kw: dict) -> list[dict]:
             **_est(est_kw, args),
         )
         rows.append(_estimate_json("adversarial R_S(F~)" if adversarial else "natural R_S(F)", est))
-        g = bounds.generalization(risk, est, X.shape[0], margin=args.margin, delta=args.delta, risk=args.risk)
+        g = bounds.generalization(risk, est, X.shape[0], margin=args.margin, **gkw)
     else:
-        args_eps = argparse.Namespace(**{**vars(args), "eps": eps})
-        b, est = _multiclass_bound(args_eps, X, y, adversarial, est_kw)
-        rows.append(_bound_json(b, est))
-        g = bounds.generalization(risk, b, X.shape[0], delta=args.delta, risk=args.risk)
+        # the multi-class bound holds the margin: with posthoc it is rounded down to the grid and its
+        # grid point is paid here (the ramp risk at the given margin bounds the one at the grid margin)
+        grid = bounds.DEFAULT_GRID
+        point = grid.down("gamma", args.margin) if args.posthoc else None
+        margin = point.grid_value if point is not None else args.margin
+        args_eps = argparse.Namespace(**{**vars(args), "eps": eps, "margin": margin})
+        b_, est = _multiclass_bound(args_eps, X, y, adversarial, est_kw)
+        rows.append(_bound_json(b_, est))
+        g = _multiclass_generalization(risk, b_, X.shape[0], grid.price([point]) if point else None, args)
+        if not args.posthoc:
+            bounds._posthoc.warn_fixed_class("the margin")
     rows.append(_bound_json(g, est))
     return rows
+
+
+def _multiclass_generalization(risk: float, b: Bound, n: int, price: Any, args: argparse.Namespace) -> Bound:
+    """generalization() for a multi-class bound that already holds the margin (rounded down to the grid
+    when ``price`` is given)."""
+    from ..bounds.generalization import _generalization
+
+    return _generalization(
+        risk,
+        b,
+        n,
+        loss_range=1.0,
+        delta=args.delta,
+        margin=None,
+        risk=args.risk,
+        mc_range=None,
+        posthoc=args.posthoc,
+        grid=None,
+        extra_price=price,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # registration
 # --------------------------------------------------------------------------------------------------
+def _float_or_auto(text: str) -> float | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+
+
 def _float_or_inf(text: str) -> float:
     try:
         return check_exponent(text if text.lower() in ("inf", "infinity") else float(text), "value")
@@ -397,7 +492,13 @@ def _add_common(sp: argparse.ArgumentParser) -> None:
     src.add_argument("--n", type=int, help="number of samples drawn (seeded) from the data")
     cls = sp.add_argument_group("class")
     cls.add_argument("--p", type=_float_or_inf, default=2.0, help="weight norm p in [1, inf] (default 2)")
-    cls.add_argument("--radius", type=float, default=1.0, help="W, bound on ||w||_p (default 1)")
+    cls.add_argument(
+        "--radius",
+        type=_float_or_auto,
+        default=None,
+        help="W, bound on ||w||_p (default 1; with --model: auto, the model's own norm, paid for by the "
+        "post-hoc union bound)",
+    )
     cls.add_argument("--eps", type=float, default=0.0, help="attack radius (default 0)")
     cls.add_argument(
         "--attack-norm", type=_float_or_inf, default=math.inf, help="r of the l_r attack (default inf)"
@@ -432,7 +533,19 @@ def register(subparsers: Any) -> None:
     )
     bp.add_argument("kind", choices=_BOUND_KINDS, help="which bound")
     _add_common(bp)
-    bp.add_argument("--margin", type=float, default=None, help="margin gamma of the ramp loss")
+    bp.add_argument(
+        "--margin",
+        type=_float_or_auto,
+        default=None,
+        help="margin gamma of the ramp loss (with --model --radius auto: 'auto' picks the best grid margin)",
+    )
+    bp.add_argument(
+        "--posthoc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pay for data-dependent quantities (the model's radius, the margin) with a union bound over a "
+        "grid (default); --no-posthoc gives the fixed-class bound, not valid for a trained model",
+    )
     bp.add_argument(
         "--form", choices=("paper", "sharp", "sharp-sqrt"), default="paper", help="linear bound form"
     )

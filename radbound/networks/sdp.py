@@ -24,7 +24,6 @@ Since :math:`|P_{ij}| \le 1`, the SDP value lies in :math:`[0, \sum_{ij} |Q_{ij}
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -38,10 +37,8 @@ from .._validation import (
     check_multiclass_labels,
     check_nonnegative,
     check_positive,
-    check_probability,
     is_torch_tensor,
 )
-from ..results import Bound
 from .layers import Dense, Network, ReLU
 
 __all__ = [
@@ -50,7 +47,6 @@ __all__ = [
     "sdp_matrix",
     "sdp_certificate",
     "surrogate_adversarial_loss",
-    "surrogate_margin_bound",
 ]
 
 
@@ -266,94 +262,3 @@ def surrogate_adversarial_loss(
     margins = true - others.max(axis=1)
     losses = ramp(margins - penalty, margin)
     return SurrogateLoss(losses, float(losses.mean()), penalty, sdp)
-
-
-def surrogate_margin_bound(
-    net: Network,
-    X: Any,
-    y: Any,
-    *,
-    eps: float,
-    margin: float = 1.0,
-    delta: float = 0.05,
-    solver: str = "auto",
-    surrogate: SurrogateLoss | None = None,
-) -> Bound:
-    r"""Margin bound on the adversarial 0-1 risk through the surrogate loss (one hidden layer).
-
-    For the class :math:`\{x \mapsto V\rho(Wx) : \|v_k\|_1 \le s,\ \|w_j\|_1 \le t\}`, with probability
-    :math:`\ge 1-\delta`,
-
-    .. math::
-        P\{\exists x' \in B_\infty(x,\epsilon): M(f(x'), y) \le 0\} \le \frac1n \sum_i \hat\ell(x_i, y_i)
-        + \frac{2}{\gamma}\Big(\frac{2 K s t \sqrt{2\log(2d)}}{n} \sum_{c=1}^K \max_j \|X_{S_c, j}\|_2
-        + \frac{\epsilon s t}{\sqrt n}\Big) + 3\sqrt{\frac{\log(2/\delta)}{2n}},
-
-    :math:`S_c` the samples of class :math:`c`. Derivation (for this project; the paper proves a bound
-    of this shape with its own constants, not checked here -- status ``"unverified"``): contraction of
-    the :math:`1/\gamma`-Lipschitz ramp; the margin operator costs :math:`K \sum_c` of the per-class
-    complexities; an :math:`\ell_1`-bounded output layer and ReLU contraction reduce each to
-    :math:`2 s t\, \mathbb E\|\sum_{i \in S_c}\sigma_i x_i\|_\infty / n` (Massart); the data-independent
-    shift :math:`(\epsilon/2)\,\mathrm{SDP} \in [0, 2\epsilon s t]` costs :math:`\epsilon s t/\sqrt n`.
-    ``s`` and ``t`` are taken at the network's own values (no union bound over radii).
-
-    References
-    ----------
-    Yin, Ramchandran & Bartlett (2019), ICML, margin bound for the surrogate adversarial loss
-    (one-hidden-layer ReLU networks).
-    """
-    W, _, V, _ = _one_hidden(net)
-    eps = check_nonnegative(eps, "eps")
-    margin = check_positive(margin, "margin")
-    delta = check_probability(delta, "delta")
-    X = check_matrix(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X", allow_torch=False)
-    K = V.shape[0]
-    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
-    if surrogate is None:
-        surrogate = surrogate_adversarial_loss(net, X, y, eps=eps, margin=margin, solver=solver)
-    n, d = X.shape
-    s = float(np.abs(V).sum(axis=1).max())
-    t = float(np.abs(W).sum(axis=1).max())
-    col = sum(float(np.linalg.norm(X[y == c], axis=0).max()) if np.any(y == c) else 0.0 for c in range(K))
-    natural = 2 * K * s * t * math.sqrt(2 * math.log(2 * d)) * col / n
-    shift = eps * s * t / math.sqrt(n)
-    complexity = 2.0 / margin * (natural + shift)
-    confidence = 3 * math.sqrt(math.log(2 / delta) / (2 * n))
-
-    def formula() -> Any:
-        import sympy
-
-        emp, g, K_, s_, t_, d_, cs, n_, e, dl = sympy.symbols(
-            "empirical gamma K s t d colsum n eps delta", positive=True
-        )
-        return (
-            emp
-            + 2
-            / g
-            * (2 * K_ * s_ * t_ * sympy.sqrt(2 * sympy.log(2 * d_)) * cs / n_ + e * s_ * t_ / sympy.sqrt(n_))
-            + 3 * sympy.sqrt(sympy.log(2 / dl) / (2 * n_))
-        )
-
-    return Bound(
-        surrogate.value + complexity + confidence,
-        {"empirical": surrogate.value, "complexity": complexity, "confidence": confidence},
-        constants={"c_margin": 2.0, "c_shift": 1.0, "c_conf": 3.0},
-        reference="Yin, Ramchandran & Bartlett (2019), ICML, margin bound for the surrogate adversarial loss",
-        status="unverified",
-        kind="upper",
-        name="sdp-surrogate",
-        inputs={
-            "empirical": surrogate.value,
-            "gamma": margin,
-            "K": K,
-            "s": s,
-            "t": t,
-            "d": d,
-            "colsum": col,
-            "n": n,
-            "eps": eps,
-            "delta": delta,
-        },
-        notes="s, t at the network's own norms (no union bound over radii); certified SDP values",
-        formula_builder=formula,
-    )

@@ -201,7 +201,7 @@ def plot(rows: list[dict], cfg: BoundVsGapConfig):
             for col, ls, label in (
                 ("bound", "-", "bound"),
                 ("ramp_risk", ":", "empirical adv. ramp risk"),
-                ("complexity_term", "--", "2 x complexity bound"),
+                ("complexity_term", "--", r"2 $\times$ complexity bound"),
             ):
                 agg = rplot.aggregate(sub, col, ["rho"])
                 right.plot(
@@ -220,23 +220,21 @@ def plot(rows: list[dict], cfg: BoundVsGapConfig):
         right.set_xlabel(r"scale $\rho = W/\gamma$ (union bound over the grid)")
         right.set_ylabel("value")
         right.set_title(rf"Trade-off over the margin scale, $\epsilon$ = {eps:g}")
-        right.legend(loc="upper left", fontsize=6.5, ncol=2)
+        right.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)  # beside: covers no curve
         fig.tight_layout()
         rplot.caption(
             fig,
+            "Not in the paper, which proves the bound but does not evaluate it on trained models. "
             "Softmax linear models trained by the paper's protocol (SGD on worst-case batches, "
-            f"{cfg.n_steps:,} "
-            f"steps, lam = {cfg.lam:g}) on n = {cfg.n_train:,} images; mean ± s.e. over "
-            f"{cfg.n_reps} repetitions. "
-            f"Bound on the adversarial test error (prob. >= {1 - cfg.delta:g}): adversarial ramp risk + 2 x "
-            "[multi-class adversarial bound of Yin et al. with the safe constant 2WK/gamma] + "
-            "confidence, "
-            f"with a union bound over J = {len(RHO_EXPONENTS)} scales W/gamma = 2^(j/2); the best scale is "
-            "plotted on the left. The bound is vacuous (> 1) at every scale: a small margin makes "
-            "the complexity "
-            f"term large, a large one makes the ramp risk ~1. Bias folded into the weights; per-class "
-            f"expectations by Monte Carlo ({cfg.n_draws} draws, deviation included). Data: "
-            f"{rows[0]['data']}.",
+            rf"{cfg.n_steps:,} steps, $\lambda = {cfg.lam:g}$) on $n = {cfg.n_train:,}$ images; mean ± s.e. "
+            f"over {cfg.n_reps} repetitions. Bound on the adversarial test error (probability "
+            rf"$\geq {1 - cfg.delta:g}$): adversarial ramp risk + 2 $\times$ [the multi-class adversarial "
+            r"bound of Yin et al. with the safe constant $2WK/\gamma$] + confidence term, with a union "
+            rf"bound over $J = {len(RHO_EXPONENTS)}$ scales $\rho = W/\gamma = 2^{{j/2}}$; the best scale "
+            "is plotted on the left. The bound is vacuous (> 1) at every scale: a small margin makes the "
+            "complexity term large, a large one makes the ramp risk close to 1. Bias folded into the "
+            f"weights; per-class expectations by Monte Carlo ({cfg.n_draws} draws, deviation included). "
+            f"Data: {rows[0]['data']}.",
             width=130,
         )
     return fig

@@ -55,7 +55,7 @@ from ._io import (
     versions,
     write_record,
 )
-from ._lock import study_lock
+from ._lock import StudyLockedError, study_lock
 
 __all__ = ["run_study", "StudyRun", "StudyInterrupted", "check_output_dir", "preflight", "config_diff"]
 
@@ -353,10 +353,29 @@ def _plot_only(study: Study, csv: Path, js: Path, png: Path, check: bool) -> Stu
             stacklevel=3,
         )
     _save_figure(study, rows, cfg, png)
+    _record_replot(study, js)
     if check and study.check is not None:
         study.check(rows, cfg)
     n = record.get("n_cells", done)
     return StudyRun(study.name, cfg, rows, csv, js, png, n, 0, time.perf_counter() - start)
+
+
+def _record_replot(study: Study, js: Path) -> None:
+    """Add the replot (when, command, versions) to the record, unless a run holds the folder."""
+    try:
+        with study_lock(js.parent, study.name):
+            record = _upgrade_record(read_record(js))
+            all_versions = versions()
+            record.setdefault("replots", []).append(
+                {
+                    "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                    "command": _command(),
+                    "versions": {k: all_versions.get(k) for k in ("python", "radbound", "matplotlib")},
+                }
+            )
+            write_record(js, record)
+    except StudyLockedError:
+        pass  # a run is writing this record: the figure is saved, the replot is not recorded
 
 
 def _existing_record(js: Path, *, repair: bool) -> dict | None:
@@ -407,10 +426,16 @@ def preflight(
     return grid, resources, record
 
 
+def _program(argv0: str) -> str:
+    """``radbound`` for the console script, ``python -m radbound`` for ``__main__.py``: no local paths."""
+    path = Path(argv0)
+    return f"python -m {path.parent.name}" if path.name == "__main__.py" else path.name
+
+
 def _command() -> str:
     if not sys.argv or not sys.argv[0]:
         return ""
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    return " ".join([_program(sys.argv[0]), *sys.argv[1:]])
 
 
 def _new_record(study: Study, cfg_dict: dict, n_cells: int) -> dict:
@@ -435,7 +460,8 @@ def _upgrade_record(record: dict) -> dict:
     sessions = record.setdefault("sessions", [])
     command, vers = record.pop("command", None), record.pop("versions", None)
     if sessions and command is not None and "command" not in sessions[0]:
-        sessions[0]["command"] = command  # the command of the run that made the folder
+        first, _, rest = str(command).partition(" ")
+        sessions[0]["command"] = f"{_program(first)} {rest}".strip()  # the run that made the folder
     if sessions and vers is not None and "versions" not in sessions[-1]:
         sessions[-1]["versions"] = vers  # overwritten by each resume: the last session's
     record.setdefault("config_id", config_id(record["config"]))
@@ -641,7 +667,8 @@ def _run_locked(
                 client.close()
         session.update(cells_computed=computed, wall_time_s=round(time.perf_counter() - start, 3))
         record["wall_time_s"] = round(sum(s.get("wall_time_s", 0.0) for s in record["sessions"]), 3)
-        record["cells_done"] = len(done) + computed
+        # what is on disk and verified, not a counter (an interruption may fall between the two)
+        record["cells_done"] = len(scan_csv(csv, cfg_id=cid, grid=keys).cells)
         record["status"] = "complete" if record["cells_done"] >= len(grid) else "interrupted"
         write_record(js, record)
     if interrupted:
