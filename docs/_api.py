@@ -30,6 +30,7 @@ FAMILIES: dict[str, list[str]] = {
     "bounds.md": ["radbound.bounds"],
     "attacks_and_training.md": ["radbound.attacks", "radbound.train"],
     "networks.md": ["radbound.networks", "radbound.train.network"],
+    "certify.md": ["radbound.certify"],
     "data.md": ["radbound.data"],
     "pacbayes.md": ["radbound.pacbayes"],
     "studies.md": [

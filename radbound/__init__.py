@@ -17,7 +17,8 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
     Complexities of linear classes.
 
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
-``train``, ``networks``, ``data``, ``plot``, ``study``, ``pacbayes`` (PAC-Bayes risk certificates).
+``train``, ``networks``, ``certify`` (certified robustness), ``data``, ``plot``, ``study``,
+``pacbayes`` (PAC-Bayes risk certificates).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ _SUBMODULES = (
     "attacks",
     "train",
     "networks",
+    "certify",
     "data",
     "plot",
     "study",

