@@ -453,11 +453,11 @@ def plot(rows: list[dict], cfg: CertificatesConfig):
         left.set_xticks([p for p, _ in labels])
         left.set_xticklabels([s for _, s in labels], fontsize=7)
         left.set_ylabel("risk (log scale)")
-        for c, name in zip(
-            cols, ("measured test error (stochastic)", "PAC-Bayes certificate", "best Rademacher bound")
-        ):
-            left.bar([], [], color=c, label=name)
-        left.legend(fontsize=6.5, loc="upper left")
+        from matplotlib.patches import Patch
+
+        names = ("measured test error (stochastic)", "PAC-Bayes certificate", "best Rademacher bound")
+        handles = [Patch(facecolor=c, label=name) for c, name in zip(cols, names)]
+        left.legend(handles=handles, fontsize=6.5, loc="upper left")
         left.set_title("Certificates vs measurement (red: risk 1)")
         for eps, marker in zip(cfg.coverage_eps, ("o", "s", "^", "v")):
             sel = [r for r in cover if r["eps"] == eps]
