@@ -127,16 +127,10 @@ def multiclass_rademacher(
     nx = get_backend(backend="numpy")
     oracle = _MulticlassOracle(Xn, yk, K, q, W, nx)
     c = 2.0 * W * norm(Xn, q) / n
-    est, means = _run(
-        oracle,
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        antithetic=antithetic,
-        bounded_differences=c,
-        delta=delta,
-        chunk_size=chunk_size,
+    sampling = dict(
+        method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
+    est, means = _run(oracle, c, **sampling)
     return MulticlassEstimate(
         **_estimate_fields(est),
         per_class=tuple(means[f"E_{k}"] for k in range(K)),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radbound._lp import ramp
 from radbound.studies.common.linear import check_count, check_grid, check_protocol
 from radbound.studies.common.mnist import check_data, mnist_split, training_sample
 from radbound.study import Study, claim
@@ -77,7 +78,7 @@ def cells(cfg: BoundVsGapConfig) -> list[dict]:
 
 
 def _ramp(m: np.ndarray, gamma: float) -> float:
-    return float(np.mean(np.clip(1.0 - m / gamma, 0.0, 1.0)))
+    return float(np.mean(ramp(m, gamma)))
 
 
 def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
