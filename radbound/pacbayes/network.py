@@ -332,15 +332,21 @@ class GaussianNetwork:
                 Z[rows, y[idx]] = -np.inf
                 margins = zy - Z.max(axis=1)
             else:
-                margins = certified_margins(
-                    net, X[idx], y[idx], eps=eps, attack_norm=r, method=certifier
-                ).margins
+                margins = _margin_array(
+                    certified_margins(net, X[idx], y[idx], eps=eps, attack_norm=r, method=certifier)
+                )
             out[j] = np.count_nonzero(np.asarray(margins) <= 0) / b
         return out
 
     def __repr__(self) -> str:
         widths = [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
         return f"GaussianNetwork(widths={tuple(widths)}, {self.n_parameters} parameters)"
+
+
+def _margin_array(result: Any) -> np.ndarray:
+    """The per-sample certified margins as a float array: ``certified_margins`` returns them as an array of
+    shape (n,) (or, in older versions, a result with a ``.margins`` field)."""
+    return np.asarray(getattr(result, "margins", result), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- training (torch)
