@@ -436,7 +436,7 @@ def plot(rows: list[dict], cfg: CertificatesConfig):
                     if v == v:  # not NaN
                         left.bar(x + 0.27 * (k - 1), v, width=0.26, color=c)
                         left.text(x + 0.27 * (k - 1), v * 1.08, f"{v:.2g}", ha="center", fontsize=5.5)
-                labels.append((x, f"{model}\neps={eps:g}"))
+                labels.append((x, f"{model}\n$\\epsilon$ = {eps:g}"))
                 x += 1.0
         left.axhline(1.0, color="r", lw=1, ls="--")
         left.set_yscale("log")
@@ -459,13 +459,13 @@ def plot(rows: list[dict], cfg: CertificatesConfig):
                 [r["certificate"] for r in sel],
                 s=10,
                 marker=marker,
-                label=f"eps={eps:g}: certificate >= true risk in {frac:.3f} of {n}",
+                label=f"$\\epsilon$ = {eps:g}: certificate $\\geq$ true risk in {frac:.3f} of {n}",
             )
         if cover:
             lo = min(r["true_risk"] for r in cover) * 0.9
             hi = max(r["certificate"] for r in cover) * 1.05
             right.plot([lo, hi], [lo, hi], "k-", lw=1, label="certificate = true risk")
-        right.set_xlabel("exact risk of the stochastic classifier, E risk(theta)")
+        right.set_xlabel(r"exact risk of the stochastic classifier, $\mathbb{E}_\theta\, R(\theta)$")
         right.set_ylabel("PAC-Bayes certificate")
         right.legend(fontsize=6.5, loc="upper left")
         right.set_title("Ground truth: GaussianMixture (d = 10, n = 1,000)")
@@ -476,7 +476,7 @@ def plot(rows: list[dict], cfg: CertificatesConfig):
         held = sum(bool(r["holds"]) for r in cover)
         coverage = (
             f"the certificate held in {held} of {n_cover} samples (fraction {frac:.3f}; "
-            f"required >= 1 - delta - delta' = {conf:.2f})"
+            f"required $\\geq 1 - \\delta - \\delta'$ = {conf:.2f})"
             if n_cover
             else "no coverage samples in this run"
         )
@@ -484,14 +484,14 @@ def plot(rows: list[dict], cfg: CertificatesConfig):
             [
                 f"Left: stochastic classifiers trained on {cfg.n_train:,} digits (linear 10-class;",
                 f"ReLU network 784-{cfg.hidden}-10), prior mean on half, posterior and certificate on",
-                f"the other half; certificates hold with probability >= {conf:.2f}",
-                f"(delta = {cfg.delta:g}, delta' = {cfg.delta_mc:g}). Test error of the stochastic",
-                "classifier on the 3,000 test digits: natural exact per draw; adversarial (l_inf)",
+                f"the other half; certificates hold with probability $\\geq$ {conf:.2f}",
+                f"($\\delta$ = {cfg.delta:g}, $\\delta'$ = {cfg.delta_mc:g}). Test error of the stochastic",
+                "classifier on the 3,000 test digits: natural exact per draw; adversarial ($\\ell_\\infty$)",
                 "exact per draw for the linear model, CROWN-certified per draw for the network (an",
                 "upper bound on its adversarial error). Best Rademacher bound of the deterministic",
                 "mean model: linear, Yin et al.'s multi-class adversarial bound with a union bound",
                 "over 35 margin scales; network (natural only), best of the spectral / Frobenius /",
-                "l1 bounds, post-hoc valid (its norms and margin priced by a union bound over a grid).",
+                "$\\ell_1$ bounds, post-hoc valid (norms and margin priced by a union bound over a grid).",
                 "Right: independent samples from a Gaussian mixture, each certified and compared",
                 f"with the exact risk of its stochastic classifier: {coverage}. Data: {data}.",
             ]
