@@ -505,6 +505,9 @@ def pac_bayes_certificate(
     n = check_int(n, "n", minimum=1)
     delta = check_probability(delta, "delta")
     J = check_int(n_grid, "n_grid", minimum=1)
+    for text, label in ((reference, "reference"), (name, "name"), (notes, "notes")):
+        if not (isinstance(text, str) or (label == "reference" and text is None)):
+            raise TypeError(f"{label} must be a str, got {type(text).__name__} {text!r}")
     if isinstance(empirical_risk, SampledRisk):
         delta_mc = check_probability(delta_mc, "delta_mc")
         if delta + delta_mc >= 1.0:

@@ -287,7 +287,8 @@ def pac_bayes_spectral_bound(
     if best is None:
         raise OverflowError(
             f"the bound is beyond the float range at every margin {list(margins_grid)[:5]} with "
-            f"input_radius={input_radius!r}: input_radius or margin too large or too small"
+            f"input_radius={input_radius!r} and delta={delta!r}: input_radius or margin too large or too "
+            "small, or delta too small"
         )
     _, inputs, in_range = best
 
