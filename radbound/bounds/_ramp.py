@@ -17,6 +17,8 @@ the Rademacher complexity of the ramp-loss class.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._lp import dual_exponent, norm, project_ball, ramp, unit_maximiser
@@ -78,7 +80,7 @@ def ramp_sup_lower(
     per_row = max(int(n_restarts), 3) * n_classes * (X.shape[1] + signs.shape[1])
     rows = max(1, BATCH_ELEMENTS // per_row)
     if signs.shape[0] > rows:
-        kw = dict(
+        kw: dict[str, Any] = dict(
             n_classes=n_classes,
             margin=margin,
             p=p,
