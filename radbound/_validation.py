@@ -24,6 +24,7 @@ __all__ = [
     "check_binary_labels",
     "check_multiclass_labels",
     "check_random_state",
+    "check_clip",
     "spawn_generators",
     "is_torch_tensor",
 ]
@@ -198,6 +199,20 @@ def check_multiclass_labels(
         if arr.max() >= k:
             raise ValueError(f"{name} must hold labels in 0..{k - 1} (n_classes={k}), got {int(arr.max())}")
     return arr, k
+
+
+def check_clip(clip: Any, name: str = "clip") -> tuple[float, float] | None:
+    """Return ``clip`` as a box ``(lo, hi)`` of finite floats with ``lo <= hi`` (or None), else raise."""
+    if clip is None:
+        return None
+    try:
+        lo, hi = clip
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be None or a pair (lo, hi) of real numbers, got {clip!r}") from exc
+    if not (lo <= hi) or not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name} must be a pair (lo, hi) of finite numbers with lo <= hi, got {clip!r}")
+    return lo, hi
 
 
 def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
