@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radbound._lp import ramp
+from radbound._lp import norm, ramp
 from radbound.studies.common.linear import check_count, check_grid, check_protocol
 from radbound.studies.common.mnist import check_data, mnist_split, training_sample
 from radbound.study import Study, claim
@@ -113,7 +113,7 @@ def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
     n, J = X.shape[0], len(RHO_EXPONENTS)
     rows = []
     for p in cfg.p:
-        R = float(np.max(np.linalg.norm(Wa, ord=p, axis=1)))
+        R = float(np.max(norm(Wa, p)))
         est = multiclass_rademacher(
             Xa, y, p=p, radius=R, n_classes=K, method="monte-carlo", n_draws=cfg.n_draws, seed=seed
         )
