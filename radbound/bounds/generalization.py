@@ -67,7 +67,8 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
 
 
-#: The name of the empirical term when it is the Lipschitz-shifted ramp risk (:ref:`theory-lipschitz-adversarial`).
+#: The name of the empirical term when it is the Lipschitz-shifted ramp risk
+#: (:ref:`theory-lipschitz-adversarial`).
 LIPSCHITZ_EMPIRICAL = "empirical risk (Lipschitz-certified)"
 
 
@@ -116,7 +117,8 @@ class LipschitzShiftedRisk:
         r = "inf" if math.isinf(self.attack_norm) else f"{self.attack_norm:g}"
         s = "inf" if math.isinf(self.lipschitz.norm) else f"{self.lipschitz.norm:g}"
         return (
-            f"certified by the class Lipschitz constant L={self.lipschitz.value:.6g} (l_{s}), eps={self.eps:g}, "
+            f"certified by the class Lipschitz constant L={self.lipschitz.value:.6g} (l_{s}), "
+            f"eps={self.eps:g}, "
             f"l_{r}: margins shifted by tau={self.shift:.6g}, ramp loss, gamma={self.margin:g}, n={self.n}"
         )
 
@@ -163,15 +165,18 @@ def _certified_route(cert: Any, lc: LossClass, name: str) -> tuple[str, float | 
         raise ValueError(
             f"the Lipschitz certificate shifts the margins by tau={float(shift):.6g}, below the shift "
             f"tau={need:.6g} of the class of {name!r} (its Lipschitz constant {lc.lipschitz.value:.6g} at "
-            f"{threat}): its certified ramp risk does not bound the class's shifted ramp loss. Certify with the "
+            f"{threat}): its certified ramp risk does not bound the class's shifted ramp loss. "
+            "Certify with the "
             "class constant, certified_risk(net, X, y, eps=..., method='lipschitz', margin=..., "
-            "lipschitz=bound.loss_class.lipschitz), or use model_generalization(net, X, y, margin=..., eps=..., "
+            "lipschitz=bound.loss_class.lipschitz), or use model_generalization(net, X, y, "
+            "margin=..., eps=..., "
             "bound=...)"
         )
     what = "Lipschitz certificate" if method == "lipschitz" else f"{method.upper()}-certified empirical risk"
     raise ValueError(
         f"a {what} ({threat}) cannot be paired with {name!r}, a complexity of the NATURAL loss class: the "
-        "theorem needs the complexity of the ADVERSARIAL loss class at the certificate's eps and attack norm. "
+        "theorem needs the complexity of the ADVERSARIAL loss class at the certificate's eps and "
+        "attack norm. "
         "Valid pairings: an adversarial-class complexity (linear models: multiclass_adversarial_bound or "
         "adversarial_linear_upper_bound, where certified margins are exact anyway); for a network, the "
         "Lipschitz route, model_generalization(net, X, y, margin=..., eps=..., bound='spectral'|'golowich'|"
@@ -195,7 +200,8 @@ def _check_risk_label(risk: str | None, lc: LossClass, name: str) -> str:
             f"risk='adversarial' with {name!r}, a complexity of the NATURAL loss class: the complexity term "
             "of an adversarial bound must be that of the ADVERSARIAL loss class (same eps and attack norm). "
             "Use an adversarial-class complexity (linear models: adversarial_linear_upper_bound, "
-            "multiclass_adversarial_bound); for a network, model_generalization(net, X, y, margin=..., eps=..., "
+            "multiclass_adversarial_bound); for a network, model_generalization(net, X, y, "
+            "margin=..., eps=..., "
             "bound=...) (the Lipschitz-shifted ramp, docs/theory/generalization.md)"
         )
     return risk
@@ -520,9 +526,12 @@ def _generalization(
             constants["lipschitz_shift"] = class_shift
             constants["certified_shift"] = float(certified.shift)
             notes.append(
-                "Lipschitz route (docs/theory/generalization.md): every f of the class has adversarial margin "
-                f">= M(f(x), y) - tau with tau = L eps D = {class_shift:.6g} (L = {lc.lipschitz.value:.6g}, the "
-                "class's margin Lipschitz constant), so the adversarial 0-1 loss is at most phi_gamma(M - tau), "
+                "Lipschitz route (docs/theory/generalization.md): every f of the class has "
+                "adversarial margin "
+                f">= M(f(x), y) - tau with tau = L eps D = {class_shift:.6g} (L = "
+                f"{lc.lipschitz.value:.6g}, the "
+                "class's margin Lipschitz constant), so the adversarial 0-1 loss is at most "
+                "phi_gamma(M - tau), "
                 "a loss class with the complexity of the natural margin class (contraction); the empirical "
                 "term is its ramp risk with a shift >= tau."
             )
@@ -538,7 +547,11 @@ def _generalization(
         parts={"comp": comp_part},
         constants=constants,
         reference=f"Mohri, Rostamizadeh & Talwalkar (2018), Thm 3.3; as used in {YIN_2019} ({label} risk)"
-        + ("; Lipschitz-shifted ramp derived in docs/theory/generalization.md" if route == "lipschitz" else ""),
+        + (
+            "; Lipschitz-shifted ramp derived in docs/theory/generalization.md"
+            if route == "lipschitz"
+            else ""
+        ),
         status=status,
         name=name or (f"generalization-{label}" + ("-certified" if certified is not None else "")),
         notes=" ".join(s for s in [*notes, extra_notes] if s),

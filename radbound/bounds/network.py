@@ -347,9 +347,7 @@ def spectral_bound(
         notes="; ".join(filter(None, notes)),
         posthoc=strat.price(),
         # every member: ||f(x) - f(x')||_2 <= rho prod_h s_h ||x - x'||_2, then the margin's constant
-        loss_class=_natural_class(
-            net, MARGIN_LIPSCHITZ[2.0][K > 1] * norms.lipschitz_l2 * math.prod(s), 2.0
-        ),
+        loss_class=_natural_class(net, MARGIN_LIPSCHITZ[2.0][K > 1] * norms.lipschitz_l2 * math.prod(s), 2.0),
     )
 
 

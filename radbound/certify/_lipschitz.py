@@ -90,7 +90,8 @@ def check_lipschitz(lipschitz: Any, net: Network, norms: NetworkNorms) -> Margin
     if lipschitz.value < own.value * (1.0 - LIPSCHITZ_ROUNDING):
         s = "inf" if math.isinf(lipschitz.norm) else f"{lipschitz.norm:g}"
         raise ValueError(
-            f"lipschitz={lipschitz.value!r} (l_{s}) is below the network's certified margin Lipschitz constant "
+            f"lipschitz={lipschitz.value!r} (l_{s}) is below the network's certified margin "
+            "Lipschitz constant "
             f"{own.value!r}: it is not provably a Lipschitz constant of this network (a class built from "
             "estimated spectral norms may miss the network; build the bound with rigorous=True)"
         )
