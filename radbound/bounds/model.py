@@ -450,7 +450,9 @@ def _network(net, X, y, *, margin, eps, r, delta, bound, posthoc, grid) -> Bound
             comp = fn(net, X, margin=gamma, posthoc=posthoc, grid=grid, norms=norms, **options)
             empirical: Any
             if adversarial:
-                lip = comp.loss_class.lipschitz
+                lip = comp.loss_class.lipschitz if comp.loss_class is not None else None
+                if lip is None:  # pragma: no cover - every network bound records its class constant
+                    raise RuntimeError(f"the {bound} bound did not record its margin Lipschitz constant")
                 tau = lip.shift(eps, r)
                 g = float(comp.inputs["gamma"])
                 empirical = LipschitzShiftedRisk(
