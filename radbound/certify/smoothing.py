@@ -88,6 +88,20 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
     r"""One-sided Clopper-Pearson lower bound: :math:`P(p < \underline p) \le \alpha` for
     :math:`k \sim \mathrm{Bin}(n, p)`; :math:`\underline p = B^{-1}(\alpha; k, n - k + 1)`, 0 for k = 0.
 
+    Parameters
+    ----------
+    k : int or array of ints in [0, n]
+        Observed numbers of successes (vectorised).
+    n : int >= 1
+        Number of trials.
+    alpha : float in (0, 1)
+        Probability that the bound exceeds the true :math:`p`.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\underline p`, the shape of ``k``.
+
     References
     ----------
     Clopper & Pearson (1934), Biometrika 26: the exact binomial interval (its lower end at level
