@@ -18,6 +18,7 @@ from typing import Any
 
 from ._concentration import rescale_half_width
 from ._lp import norm_ratio
+from ._validation import check_choice, check_exponent, check_int, check_nonnegative
 
 __all__ = [
     "Estimate",
@@ -395,28 +396,43 @@ class MarginLipschitz:
     input_dim: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "value", float(self.value))
-        object.__setattr__(self, "norm", float(self.norm))
-        object.__setattr__(self, "input_dim", int(self.input_dim))
-        if not (math.isfinite(self.value) and self.value >= 0):
-            raise ValueError(f"value must be a finite number >= 0, got {self.value!r}")
-        if self.norm not in (2.0, math.inf):
-            raise ValueError(f"norm must be 2 or inf, got {self.norm!r}")
-        if self.input_dim < 1:
-            raise ValueError(f"input_dim must be >= 1, got {self.input_dim!r}")
+        object.__setattr__(self, "value", check_nonnegative(self.value, "value"))
+        norm = check_exponent(self.norm, "norm")
+        if norm not in (2.0, math.inf):
+            raise ValueError(f"norm must be 2 or inf, got {norm!r}")
+        object.__setattr__(self, "norm", norm)
+        object.__setattr__(self, "input_dim", check_int(self.input_dim, "input_dim", minimum=1))
 
     def dimension_factor(self, attack_norm: float) -> float:
-        r""":math:`D = \sup_{\|\delta\|_r \le 1} \|\delta\|_s = \max(1, d^{1/s - 1/r})`."""
-        r = float(attack_norm)
-        if not r >= 1.0:
-            raise ValueError(f"attack_norm must be in [1, inf], got {attack_norm!r}")
-        return norm_ratio(self.input_dim, r, self.norm)
+        r""":math:`D = \sup_{\|\delta\|_r \le 1} \|\delta\|_s = \max(1, d^{1/s - 1/r})`.
+
+        Parameters
+        ----------
+        attack_norm : float
+            The attack norm :math:`r \in [1, \infty]`.
+
+        Returns
+        -------
+        float
+        """
+        return norm_ratio(self.input_dim, check_exponent(attack_norm, "attack_norm"), self.norm)
 
     def shift(self, eps: float, attack_norm: float) -> float:
-        r"""The margin shift :math:`\tau = L \epsilon D` of an :math:`\ell_r` attack of radius ``eps``."""
-        eps = float(eps)
-        if not (eps >= 0 and math.isfinite(eps)):
-            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+        r"""The margin shift :math:`\tau = L \epsilon D` of an :math:`\ell_r` attack of radius ``eps``.
+
+        Parameters
+        ----------
+        eps : float
+            The attack radius :math:`\epsilon \ge 0`.
+        attack_norm : float
+            The attack norm :math:`r \in [1, \infty]`.
+
+        Returns
+        -------
+        float
+            0 when ``eps == 0``.
+        """
+        eps = check_nonnegative(eps, "eps")
         return self.value * eps * self.dimension_factor(attack_norm) if eps > 0 else 0.0
 
 
@@ -462,13 +478,15 @@ class LossClass:
     lipschitz: MarginLipschitz | None = None
 
     def __post_init__(self) -> None:
-        if self.loss not in ("natural", "adversarial", "sdp-surrogate"):
-            raise ValueError(f"loss must be 'natural', 'adversarial' or 'sdp-surrogate', got {self.loss!r}")
-        if self.statement not in ("complexity", "risk"):
-            raise ValueError(f"statement must be 'complexity' or 'risk', got {self.statement!r}")
+        check_choice(self.loss, "loss", ("natural", "adversarial", "sdp-surrogate"))
+        check_choice(self.statement, "statement", ("complexity", "risk"))
         if self.eps is not None:
-            object.__setattr__(self, "eps", float(self.eps))
-        object.__setattr__(self, "attack_norm", float(self.attack_norm))
+            object.__setattr__(self, "eps", check_nonnegative(self.eps, "eps"))
+        object.__setattr__(self, "attack_norm", check_exponent(self.attack_norm, "attack_norm"))
+        if self.lipschitz is not None and not isinstance(self.lipschitz, MarginLipschitz):
+            raise TypeError(
+                f"lipschitz must be None or a MarginLipschitz, got {type(self.lipschitz).__name__}"
+            )
 
     @property
     def is_adversarial(self) -> bool:
