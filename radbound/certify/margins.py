@@ -44,6 +44,7 @@ from .._lp import dual_exponent, norm
 from .._validation import (
     check_binary_labels,
     check_choice,
+    check_clip,
     check_exponent,
     check_int,
     check_multiclass_labels,
@@ -147,17 +148,6 @@ class CertifiedMargins:
 # ---------------------------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------------------------
-def _check_clip(clip: Any) -> tuple[float, float] | None:
-    if clip is None:
-        return None
-    try:
-        lo, hi = clip
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"clip must be None or a pair (lo, hi) of real numbers, got {clip!r}") from exc
-    if not (lo <= hi) or not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"clip must be a pair (lo, hi) of finite numbers with lo <= hi, got {clip!r}")
-    return lo, hi
 
 
 def _labels(net: Network, y: Any, n: int) -> tuple[np.ndarray, bool]:
@@ -652,7 +642,7 @@ def certified_margins(
     method = check_choice(method, "method", _METHODS)
     eps = check_nonnegative(eps, "eps")
     p = check_exponent(attack_norm, "attack_norm")
-    box = _check_clip(clip)
+    box = check_clip(clip)
     check_choice(intermediate, "intermediate", _INTERMEDIATE)
     check_choice(lower_slope, "lower_slope", _SLOPES)
     if chunk_size is not None:
