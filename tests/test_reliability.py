@@ -429,3 +429,10 @@ def test_one_antithetic_pair_is_refused_as_it_has_no_standard_error():
         rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2)
     est = rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2, antithetic=False, seed=0)
     assert math.isfinite(est.stderr)
+
+
+def test_a_margin_too_small_for_the_model_is_named():
+    """margin=1e-323 made the grid scale ||w|| / margin infinite: "scale must be finite" named a
+    quantity the caller never passed."""
+    with pytest.raises(OverflowError, match=r"margin=1e-323 too small"):
+        bounds.model_generalization(np.array([1.0, -2.0, 0.5]), X6, Y_BIN, margin=1e-323)
