@@ -78,6 +78,19 @@ def test_linear_models_are_certified_exactly(method, p):
     assert np.all(np.abs(cm.margins - ref) <= tol(ref))
 
 
+def test_linear_model_classes_are_mapped_to_rows():
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(3, 5)), rng.normal(size=3)
+    model = LinearModel(W, b, "softmax", 0.0, 0.0, INF, 0.0, "fast", classes=[2, 5, 9])
+    X, labels = rng.normal(size=(8, 5)), rng.choice([2, 5, 9], 8)
+    rows = model.class_index(labels)
+    ref = adversarial_margins(W, b, X, rows, eps=0.1)
+    cm = certified_margins(model, X, labels, eps=0.1)
+    assert np.all(np.abs(cm.margins - ref) <= tol(ref))
+    with pytest.raises(ValueError, match="classes"):
+        certified_margins(model, X, np.zeros(8, int), eps=0.1)
+
+
 def test_linear_model_object_and_clip_box_are_exact():
     rng = np.random.default_rng(1)
     W, b = rng.normal(size=(4, 8)), rng.normal(size=4)

@@ -96,6 +96,16 @@ def test_multiclass_network_seeds_and_batches():
     assert np.array_equal(a.counts, d.counts)
 
 
+def test_linear_model_classes_label_the_predictions():
+    from radbound.train import LinearModel
+
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    model = LinearModel(W, np.zeros(3), "softmax", 0.0, 0.0, np.inf, 0.0, "fast", classes=[4, 7, 9])
+    X = np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, -3.0]])
+    cert = certify_smoothed(model, X, [4, 7, 9], sigma=0.1, n0=20, n=200, alpha=0.01, seed=0)
+    assert cert.prediction.tolist() == [4, 7, 9] and cert.correct.all()
+
+
 def test_bad_input_is_refused_clearly():
     w = np.ones(2)
     X = np.zeros((2, 2))

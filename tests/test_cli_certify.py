@@ -105,3 +105,31 @@ def test_certify_reports_bad_input(files, capsys):
         ["certify", "--model", str(path / "net.npz"), "--data", str(path / "data.npz"), "--eps", "-1"]
     )
     assert code == 2 and "eps must be finite and >= 0" in capsys.readouterr().err
+
+
+def test_certify_a_saved_linear_model_with_its_classes(tmp_path, capsys):
+    from radbound.train import LinearModel
+
+    rng = np.random.default_rng(5)
+    W, b = rng.normal(size=(3, 6)), rng.normal(size=3)
+    model = LinearModel(W, b, "softmax", 0.0, 0.0, np.inf, 0.0, "fast", classes=[3, 8, 9])
+    model.save(tmp_path / "model.npz")
+    X, y = rng.normal(size=(30, 6)), rng.choice([3, 8, 9], 30)
+    np.savez(tmp_path / "d.npz", x=X, y=y)
+    out = run_json(
+        capsys,
+        [
+            "certify",
+            "--model",
+            str(tmp_path / "model.npz"),
+            "--data",
+            str(tmp_path / "d.npz"),
+            "--eps",
+            "0.1",
+            "--method",
+            "crown",
+            "--json",
+        ],
+    )
+    expected = linear_robust_accuracy(W, b, X, model.class_index(y), eps=0.1)
+    assert out["results"][1]["certified_accuracy"] == expected and out["results"][1]["exact"]

@@ -15,7 +15,7 @@ import numpy as np
 from .._validation import is_torch_tensor
 from ..networks.layers import Dense, MaxPool2d, Network, ReLU
 
-__all__ = ["as_network", "is_affine", "prepare_inputs"]
+__all__ = ["as_network", "is_affine", "prepare_inputs", "model_labels", "model_classes"]
 
 
 def _to_numpy(a: Any) -> Any:
@@ -53,6 +53,20 @@ def _linear_network(W: Any, b: Any, name: str) -> Network:
         if bias.shape == (1,) and W.shape[0] > 1:
             bias = np.full(W.shape[0], float(bias[0]))
     return Network((Dense(W, bias),), (W.shape[1],))
+
+
+def model_labels(model: Any, y: Any) -> Any:
+    """Labels as row indices of the model: a LinearModel maps its ``classes`` (``class_index``)."""
+    if hasattr(model, "class_index") and hasattr(model, "classes") and not isinstance(model, Network):
+        return model.class_index(_to_numpy(y))
+    return y
+
+
+def model_classes(model: Any) -> np.ndarray | None:
+    """The label of each output row of a multi-class LinearModel (None for other models)."""
+    if hasattr(model, "class_index") and hasattr(model, "classes") and np.ndim(model.W) == 2:
+        return np.asarray(model.classes)
+    return None
 
 
 def is_affine(net: Network) -> bool:

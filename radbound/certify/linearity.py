@@ -33,7 +33,7 @@ from .._validation import (
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
-from ._models import as_network, is_affine, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs
 
 __all__ = ["LocalLinearity", "local_linearity"]
 
@@ -290,6 +290,7 @@ def local_linearity(
     step_size = 2.5 * eps / max(steps, 1) if step_size is None else check_positive(step_size, "step_size")
     use_torch = is_torch_tensor(X)
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
+    y = model_labels(model, y)
     net = as_network(model, sample_shape, "model")
     if not use_torch:
         try:

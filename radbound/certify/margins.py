@@ -48,7 +48,7 @@ from .._validation import (
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
-from ._models import as_network, is_affine, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs
 
 __all__ = ["CertifiedMargins", "certified_margins"]
 
@@ -240,9 +240,16 @@ class _Propagation:
         return lo, hi
 
     def _interval_linear(self, i: int, lo: Any, hi: Any) -> tuple[Any, Any]:
-        mid = self.ops.linear(i, (lo + hi) / 2)
-        rad = self.ops.linear(i, (hi - lo) / 2, bias=False, absolute=True)
-        return mid - rad, mid + rad
+        """Interval arithmetic: centre through the layer, radius through its absolute value."""
+        centre = lo + hi
+        centre *= 0.5
+        radius = hi - lo
+        radius *= 0.5
+        mid = self.ops.linear(i, centre)
+        rad = self.ops.linear(i, radius, bias=False, absolute=True)
+        low = mid - rad
+        mid += rad  # in place: mid is a fresh array
+        return low, mid
 
     def _forward(self, intermediate: tuple[str, ...]) -> None:
         nx = self.nx
@@ -568,7 +575,8 @@ def certified_margins(
         The centres :math:`x_i`. A torch tensor runs the computation in torch in its dtype on its
         device and returns tensors; numpy runs in float64.
     y : array of shape (n,)
-        Labels 0..K-1, or {-1, +1} for a one-output network.
+        Labels 0..K-1 (the output rows), or {-1, +1} for a one-output network; a LinearModel's
+        own class labels (its ``classes``) are mapped to rows.
     eps : float
         Attack radius :math:`\epsilon \ge 0`.
     attack_norm : float, default inf
@@ -630,6 +638,7 @@ def certified_margins(
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
+    y = model_labels(net, y)
     net = as_network(net, sample_shape)
     affine = is_affine(net)
     if method == "sdp" and not affine:
@@ -683,7 +692,9 @@ def certified_margins(
     S = 1 if binary else K - 1
     width = max(net.widths)
     if chunk_size is None:
-        per_sample = 6 * 8 * width * (S if method == "crown" and not affine else 1)
+        item = Xt.element_size() if use_torch else 8
+        # CROWN holds ~6 coefficient arrays (S specifications) of the widest layer; IBP ~4 boxes
+        per_sample = item * width * (6 * S if method == "crown" and not affine else 4)
         chunk_size = max(1, min(n, _MEMORY_BUDGET // per_sample))
     margins, pairs = [], []
     used: tuple[str, ...] = ()

@@ -27,7 +27,7 @@ from .._validation import (
     is_torch_tensor,
 )
 from ..networks.layers import Network
-from ._models import as_network
+from ._models import as_network, model_classes, model_labels
 
 __all__ = ["SmoothedCertificate", "certify_smoothed", "predict_smoothed", "clopper_pearson_lower"]
 
@@ -39,8 +39,8 @@ class SmoothedCertificate:
     Attributes
     ----------
     prediction : ndarray of shape (n,)
-        The class of the smoothed classifier (labels 0..K-1, or -1/+1 for a one-output model);
-        ``-1`` (multi-class) or ``0`` (binary) where it abstains.
+        The class of the smoothed classifier (labels 0..K-1, a LinearModel's own ``classes``, or
+        -1/+1 for a one-output model); ``-1`` (multi-class) or ``0`` (binary) where it abstains.
     radius : ndarray of shape (n,)
         :math:`\sigma\,\Phi^{-1}(\underline{p_A})`; 0 where it abstains.
     p_lower : ndarray of shape (n,)
@@ -171,6 +171,7 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     classify, K, binary = _classifier(model, tuple(X.shape[1:]))
     labels = None
     if y is not None:
+        y = model_labels(model, y)
         if binary:
             labels = check_binary_labels(y, X.shape[0])
         else:
@@ -180,13 +181,15 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     return classify, K, binary, X, labels, sigma, n, alpha, batch
 
 
-def _finish(pred_idx, abstain, binary, labels):
+def _finish(pred_idx, abstain, binary, labels, classes):
+    """Predictions in the model's labels (abstain: 0 binary, -1 multi-class) and the correct mask."""
     if binary:
         prediction = np.where(abstain, 0.0, np.where(pred_idx == 1, 1.0, -1.0))
-    else:
-        prediction = np.where(abstain, -1, pred_idx).astype(np.int64)
-    correct = np.zeros(len(prediction), bool) if labels is None else (~abstain) & (prediction == labels)
-    return prediction, correct
+        correct = np.zeros(len(prediction), bool) if labels is None else (~abstain) & (prediction == labels)
+        return prediction, correct
+    correct = np.zeros(len(pred_idx), bool) if labels is None else (~abstain) & (pred_idx == labels)
+    values = pred_idx if classes is None else classes[pred_idx]
+    return np.where(abstain, -1, values).astype(np.int64), correct
 
 
 def certify_smoothed(
@@ -275,7 +278,7 @@ def certify_smoothed(
     p_lower = clopper_pearson_lower(counts[np.arange(N), pred_idx], n, alpha)
     abstain = ~(p_lower > 0.5)
     radius = np.where(abstain, 0.0, sigma * norm.ppf(np.where(abstain, 0.75, p_lower)))
-    prediction, correct = _finish(pred_idx, abstain, binary, labels)
+    prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction, radius, p_lower, counts, abstain, correct, sigma, n0, n, alpha, "certify"
     )
@@ -338,7 +341,7 @@ def predict_smoothed(
         nA, nB = int(counts[i, order[0]]), int(counts[i, order[1]])
         pred_idx[i] = int(order[0])
         abstain[i] = binomtest(nA, nA + nB, 0.5).pvalue > alpha if nA + nB > 0 else True
-    prediction, correct = _finish(pred_idx, abstain, binary, labels)
+    prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction,
         np.zeros(N),

@@ -5,8 +5,9 @@ Examples (shell)::
     radbound certify --model net.npz --mnist --n 1000 --eps 0.1 --method ibp crown --clip 0 1
     radbound certify --model W.npz --data sample.npz --eps 0.05 --attack-norm 2 --json
 
-``--model`` reads a :class:`radbound.networks.Network` written by ``Network.save_npz``, or a linear
-model stored as arrays ``W`` (``(K, d)``, or ``(d,)`` for binary data) and optionally ``b``.
+``--model`` reads a :class:`radbound.networks.Network` written by ``Network.save_npz``, a
+:class:`radbound.train.LinearModel` written by ``LinearModel.save`` (its class labels are used), or
+a linear model stored as arrays ``W`` (``(K, d)``, or ``(d,)`` for binary data) and optionally ``b``.
 Data loading follows ``radbound complexity`` (``--data FILE.npz`` with arrays ``x``/``y``, or
 ``--mnist``; ``--classes``, ``--n``, ``--seed``).
 """
@@ -26,11 +27,15 @@ __all__ = ["register", "load_model"]
 
 
 def load_model(path: str) -> Any:
-    """A Network (``Network.save_npz`` format) or a pair ``(W, b)`` from an ``.npz`` file."""
+    """A Network (``Network.save_npz``), a LinearModel (``LinearModel.save``) or ``(W, b)`` from an npz."""
     from ..networks import Network
 
     with np.load(path, allow_pickle=False) as f:
         files = set(f.files)
+        if "format" in files and "spec" not in files:
+            from ..train import LinearModel
+
+            return LinearModel.load(path)
         if "spec" not in files:
             if "W" not in files:
                 raise ValueError(
@@ -44,7 +49,14 @@ def load_model(path: str) -> Any:
 
 
 def _labels_for(model: Any, y: np.ndarray, binary: bool, labels: list) -> np.ndarray:
-    """Labels in the model's convention: 0..K-1 for K >= 2 outputs, {-1, +1} for one output."""
+    """Labels in the model's convention: 0..K-1 for K >= 2 outputs, {-1, +1} for one output, a
+    LinearModel's own class labels."""
+    if hasattr(model, "classes") and hasattr(model, "class_index"):
+        if model.is_binary:
+            if not binary:
+                raise ValueError(f"the model is binary, but the data have {len(labels)} classes")
+            return y
+        return np.asarray(labels)[y] if not binary else np.where(y > 0, labels[0], labels[1])
     outputs = (
         model.output_dim if hasattr(model, "output_dim") else (1 if np.ndim(model[0]) == 1 else len(model[0]))
     )
@@ -129,7 +141,12 @@ def register(subparsers: Any) -> None:
         "model (radbound.certify.certified_margins): the fraction of certified samples is a lower "
         "bound on the robust accuracy that no attack can beat.",
     )
-    sp.add_argument("--model", required=True, metavar="FILE.npz", help="Network.save_npz file or arrays W, b")
+    sp.add_argument(
+        "--model",
+        required=True,
+        metavar="FILE.npz",
+        help="Network.save_npz or LinearModel.save file, or arrays W, b",
+    )
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="FILE.npz", help="arrays x (or X) and y")
     src.add_argument("--mnist", action="store_true", help="the bundled 10,000 MNIST digits")
