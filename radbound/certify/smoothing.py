@@ -85,8 +85,23 @@ class SmoothedCertificate:
 
 
 def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
-    r"""One-sided Clopper-Pearson lower bound: :math:`P(p < \underline p) \le \alpha` for
-    :math:`k \sim \mathrm{Bin}(n, p)`; :math:`\underline p = B^{-1}(\alpha; k, n - k + 1)`, 0 for k = 0.
+    r"""One-sided Clopper-Pearson lower confidence bound of a binomial proportion.
+
+    :math:`P(p < \underline p) \le \alpha` for :math:`k \sim \mathrm{Bin}(n, p)`, with
+    :math:`\underline p = B^{-1}(\alpha; k, n - k + 1)` (a Beta quantile), 0 for k = 0.
+
+    Parameters
+    ----------
+    k : int or array
+        Successes.
+    n : int
+        Trials.
+    alpha : float
+        Failure probability.
+
+    Returns
+    -------
+    ndarray
 
     References
     ----------
