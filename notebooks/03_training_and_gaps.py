@@ -26,7 +26,7 @@
 # (on a busy 2-core machine notebook 04 ran in 58 s with the default threads, 10 s with one).
 from threadpoolctl import threadpool_limits
 
-threadpool_limits(1)
+_ = threadpool_limits(1)  # kept in effect until the kernel stops
 
 # %%
 # Raise SCALE (e.g. to 2 or 10) for more training data, more SGD steps and more repetitions.
@@ -76,7 +76,7 @@ def train_set(rep):
 train0 = train_set(0)
 model = fit_sgd_attack(train0.X, train0.y, eps=0.0, lam=0.0, n_steps=n_steps, seed=0)
 W, b = model.W, model.b
-print(model)
+print(f"softmax model W {W.shape}, training objective {model.objective:.4f}")
 print(f"clean test accuracy: {np.mean(model.predict(test.X) == test.y):.3f}")
 
 Xa, ya = test.X[: 1000 * SCALE], test.y[: 1000 * SCALE]  # attacked images (PGD is the slow part)

@@ -22,7 +22,7 @@
 # (on a busy 2-core machine notebook 04 ran in 58 s with the default threads, 10 s with one).
 from threadpoolctl import threadpool_limits
 
-threadpool_limits(1)
+_ = threadpool_limits(1)  # kept in effect until the kernel stops
 
 # %%
 # Raise SCALE (e.g. to 4) to estimate the data statistics on more images (the curves barely move).

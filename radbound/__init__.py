@@ -8,8 +8,7 @@ cvxpy, sympy, matplotlib or torch import them when they are used.
 
 Top-level names
 ---------------
-Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint,
-PosthocPrice
+Estimate, AdversarialEstimate, MulticlassEstimate, LowerEstimate, Bound, GridPoint, PosthocPrice
     Result objects (:mod:`radbound.results`).
 empirical_rademacher
     The generic exact / Monte-Carlo engine.
@@ -19,6 +18,10 @@ linear_rademacher, adversarial_linear_rademacher, multiclass_rademacher
 Subpackages (imported on first attribute access): ``bounds``, ``attacks``,
 ``train``, ``networks``, ``certify`` (certified robustness), ``data``, ``plot``, ``study``,
 ``pacbayes`` (PAC-Bayes risk certificates).
+
+Every attack lives in ``radbound.attacks``: the exact attacks on linear models and the one PGD
+(:func:`radbound.attacks.pgd`) for linear models and torch networks alike (torch is imported only
+when a torch module is attacked); trainers and studies call it, they do not carry their own.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ classifiers); the multi-class margin formula above is derived for this project
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ __all__ = [
     "linear_worst_case",
     "adversarial_margins",
     "linear_robust_accuracy",
+    "pgd",
     "pgd_linear",
 ]
 
@@ -621,6 +623,356 @@ def ramp_risk(
     return float(np.mean(ramp(nx.to_numpy(m), margin)))
 
 
+# ---------------------------------------------------------------------------
+# PGD: one loop, two gradient oracles (closed form for linear models, autograd for torch modules)
+# ---------------------------------------------------------------------------
+
+_PGD_LOSSES = ("cross_entropy", "margin")
+_PGD_KEEP = ("best", "last")
+
+
+def _is_torch_module(model: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+class _LinearOracle:
+    r"""Margins and loss gradients of a linear model at given inputs, in closed form.
+
+    Multi-class: :math:`M = z_y - \max_{k\ne y} z_k`; :math:`\nabla_x(-M) = w_k - w_y`;
+    :math:`\nabla_x \mathrm{CE} = W^\top(\mathrm{softmax}(z) - e_y)`. Binary: :math:`M = y z`,
+    :math:`\nabla_x(-M) = -y w`, :math:`\nabla_x \log(1 + e^{-yz}) = -y\,\sigma(-yz)\, w`.
+    """
+
+    def __init__(self, P: _Problem, loss: str) -> None:
+        self.P, self.loss = P, loss
+
+    def __call__(self, Xc: Any, idx: Any, grad: bool) -> tuple[Any, Any, Any]:
+        P, nx = self.P, self.P.nx
+        y = P.y[idx]
+        Z = _logits(P, Xc)
+        if P.binary:
+            m = y * Z
+            if not grad:
+                return m, None, None
+            if self.loss == "margin":
+                coef = -y
+            else:
+                coef = -y / (1.0 + nx.exp(m))  # -y sigma(-y z), no overflow for large |m|
+            return m, coef[:, None] * P.W[None, :], None
+        rows = nx.arange(Z.shape[0])
+        Zo = nx.where(nx.arange(P.n_classes)[None, :] == y[:, None], -math.inf, Z)
+        k = nx.argmax(Zo, axis=1)
+        m = Z[rows, y] - Zo[rows, k]
+        if not grad:
+            return m, None, k
+        if self.loss == "margin":
+            return m, P.W[k] - P.W[y], k
+        E = nx.exp(Z - nx.max(Z, axis=1, keepdims=True))
+        G = E / nx.sum(E, axis=1, keepdims=True)
+        G[rows, y] -= 1.0
+        return m, G @ P.W, k
+
+
+class _TorchOracle:
+    """Margins and loss gradients of a torch module (autograd), parameters left without gradient."""
+
+    def __init__(self, model: Any, y: Any, loss: str) -> None:
+        self.model, self.y, self.loss = model, y, loss
+
+    def __call__(self, Xc: Any, idx: Any, grad: bool) -> tuple[Any, Any, Any]:
+        import torch
+
+        y = self.y[idx]
+        with torch.set_grad_enabled(grad):
+            x = Xc.detach().requires_grad_(grad)
+            Z = self.model(x)
+            if Z.dim() != 2 or Z.shape[0] != x.shape[0] or Z.shape[1] < 2:
+                raise ValueError(f"model must return logits of shape (n, K >= 2), got {tuple(Z.shape)}")
+            rows = torch.arange(Z.shape[0], device=Z.device)
+            Zo = Z.masked_fill(torch.nn.functional.one_hot(y, Z.shape[1]).bool(), -math.inf)
+            other, k = Zo.max(dim=1)
+            m = Z[rows, y] - other
+            if not grad:
+                return m.detach(), None, k
+            if self.loss == "margin":
+                total = -m.sum()
+            else:
+                total = torch.nn.functional.cross_entropy(Z, y, reduction="sum")
+            (g,) = torch.autograd.grad(total, x)
+        return m.detach(), g, k
+
+
+def _torch_generator(seed: Any, device: Any) -> Any:
+    import torch
+
+    if isinstance(seed, torch.Generator):
+        return seed
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(check_random_state(seed).integers(2**63 - 1)))
+    return gen
+
+
+def _check_model(model: Any) -> tuple[str, Any]:
+    """``("torch", module)`` or ``("linear", (W, b))`` from a torch module, a LinearModel or (W, b)."""
+    if _is_torch_module(model):
+        return "torch", model
+    if hasattr(model, "W") and hasattr(model, "b"):
+        return "linear", (model.W, model.b)
+    if isinstance(model, (tuple, list)) and len(model) == 2:
+        return "linear", tuple(model)
+    raise TypeError(
+        f"model must be a torch.nn.Module, a LinearModel or a pair (W, b), got {type(model).__name__}"
+    )
+
+
+def pgd(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    eps: float,
+    attack_norm: float = math.inf,
+    steps: int = 40,
+    step_size: float | None = None,
+    restarts: int = 1,
+    random_start: bool = True,
+    clip: tuple[float, float] | None = None,
+    loss: str = "cross_entropy",
+    keep: str = "best",
+    seed: Any = None,
+) -> WorstCase:
+    r"""Projected gradient ascent on a loss in the :math:`\ell_r` ball, for linear models and networks.
+
+    The attack of Madry et al. (2018), written once for every model radbound attacks. From
+    :math:`x^0 = x + \delta_0` (``random_start``: :math:`\delta_0` uniform in the
+    :math:`\ell_\infty` box, or uniform radius times a random direction of the :math:`\ell_r`
+    sphere; else :math:`\delta_0 = 0`),
+
+    .. math::
+        x^{t+1} = \Pi\Big(x^t + \alpha\, u_r\big(\nabla_{x} L(f(x^t), y)\big)\Big),
+
+    where :math:`u_r(g) = \arg\max_{\|\delta\|_r \le 1}\langle g, \delta\rangle` is the steepest-ascent
+    direction (:math:`\operatorname{sign} g` for :math:`r = \infty`), :math:`\Pi` the projection on
+    :math:`B_r(x, \epsilon)` followed by the box ``clip`` (the exact projection on their intersection
+    for :math:`r = \infty`, a feasible point otherwise), and :math:`L` the cross-entropy or the
+    negative margin :math:`-M(z, y) = \max_{k\ne y} z_k - z_y`. The margin :math:`M` is evaluated at
+    every iterate; ``keep="best"`` returns, per sample, the iterate with the lowest margin over all
+    steps and ``restarts`` (a new random start each; a restart attacks only the samples whose margin
+    is still positive), ``keep="last"`` the final iterate (the training rule of Madry et al.).
+
+    PGD finds a feasible point, so its margin is an UPPER bound on the worst-case margin and the
+    robust accuracy it reports (``margins > 0``) an upper estimate of the true one. For a linear model
+    the exact worst case is :func:`linear_worst_case`; there the gradients are taken in closed form
+    (numpy or torch arrays, no torch needed), for a torch module by autograd (its parameters receive
+    no gradient; it is used in whatever train/eval mode the caller left it).
+
+    Parameters
+    ----------
+    model : torch.nn.Module, LinearModel or (W, b)
+        A module mapping a batch of inputs (the shape of ``X``) to logits ``(n, K)``, or a linear
+        model (``W`` of shape ``(d,)`` binary with labels in {-1, +1}, or ``(K, d)``).
+    X : array or tensor, shape (n, ...)
+        Inputs. For a module: converted to a float tensor on the device and dtype of its parameters.
+    y : array or tensor of shape (n,)
+        Labels (0..K-1; {-1, +1} for a binary linear model).
+    eps : float
+        Radius :math:`\epsilon \ge 0`.
+    attack_norm : float
+        :math:`r \in [1, \infty]` (rows of ``X`` flattened).
+    steps : int
+        Number of steps :math:`T \ge 0`.
+    step_size : float or None
+        :math:`\alpha > 0`; default :math:`2.5\,\epsilon / T` (Madry et al.).
+    restarts : int
+        Number of random starts (>= 1); more than one needs ``keep="best"``.
+    random_start : bool
+        Start from a random point of the ball (else from ``X``).
+    clip : (lo, hi) or None
+        Box of valid inputs (e.g. pixels in (0, 1)); None: the paper's threat model, no box.
+    loss : {"cross_entropy", "margin"}
+        The loss ascended (binary linear models: the logistic loss for ``"cross_entropy"``).
+    keep : {"best", "last"}
+        Which iterate to return (see above).
+    seed : int, numpy Generator, torch.Generator or None
+        Random starts. A torch ``Generator`` (torch modules only) is used as is, so that a training
+        loop keeps one stream.
+
+    Returns
+    -------
+    WorstCase
+        ``X_adv`` (shape and array type of the input, for a module a tensor on its device),
+        ``margins`` :math:`M` at ``X_adv``, ``target`` (the runner-up class there; None for a binary
+        model), ``exact=False``, ``rule="pgd"``.
+
+    References
+    ----------
+    Madry, Makelov, Schmidt, Tsipras & Vladu (2018), "Towards Deep Learning Models Resistant to
+    Adversarial Attacks", ICLR (PGD with random start and restarts); Goodfellow, Shlens & Szegedy (2015),
+    "Explaining and Harnessing Adversarial Examples", ICLR (the signed-gradient step); Carlini &
+    Wagner (2017), IEEE S&P (the margin loss).
+
+    Examples
+    --------
+    For a binary linear model the first :math:`\ell_\infty` step of length :math:`\epsilon` from
+    :math:`x` lands on the exact worst case :math:`x - \epsilon\,y\,\mathrm{sign}(w)`:
+
+    >>> import numpy as np
+    >>> from radbound.attacks import pgd, adversarial_margins
+    >>> w, X, y = np.array([1.0, -2.0]), np.array([[0.5, 0.1], [0.0, 1.0]]), np.array([1.0, -1.0])
+    >>> wc = pgd((w, 0.0), X, y, eps=0.1, steps=1, step_size=0.1, random_start=False)
+    >>> bool(np.allclose(wc.margins, adversarial_margins(w, 0.0, X, y, eps=0.1)))
+    True
+    """
+    kind, obj = _check_model(model)
+    eps = check_nonnegative(eps, "eps")
+    r = check_exponent(attack_norm, "attack_norm")
+    steps = check_int(steps, "steps", minimum=0)
+    restarts = check_int(restarts, "restarts", minimum=1)
+    check_choice(loss, "loss", _PGD_LOSSES)
+    check_choice(keep, "keep", _PGD_KEEP)
+    if keep == "last" and restarts > 1:
+        raise ValueError(f"restarts must be 1 with keep='last' (which restart is 'last'?), got {restarts}")
+    if step_size is None:
+        step_size = 2.5 * eps / max(steps, 1)
+    else:
+        step_size = check_positive(step_size, "step_size")
+    box = _check_clip(clip)
+
+    if kind == "linear":
+        W, b = obj
+        P = _prepare(W, b, X, y, finite_X=True)
+        nx, X0 = P.nx, P.X
+        oracle: Any = _LinearOracle(P, loss)
+        draw = _numpy_or_torch_noise(nx, seed, X0)
+    else:
+        import torch
+
+        module = obj
+        param = next(iter(module.parameters()), None)
+        device = param.device if param is not None else (X.device if is_torch_tensor(X) else "cpu")
+        dtype = param.dtype if param is not None else torch.float32
+        X0 = (X if is_torch_tensor(X) else torch.as_tensor(np.asarray(X))).to(device=device, dtype=dtype)
+        X0 = X0.detach()
+        if X0.dim() < 2 or X0.shape[0] == 0:
+            raise ValueError(f"X must be a non-empty batch (n, ...), got shape {tuple(X0.shape)}")
+        if not bool(torch.isfinite(X0).all()):
+            raise ValueError("X must contain only finite values (found NaN or inf)")
+        yt = y if is_torch_tensor(y) else torch.as_tensor(np.asarray(y))
+        if yt.dim() != 1 or yt.shape[0] != X0.shape[0]:
+            raise ValueError(
+                f"y must be a 1-D array of length n_samples={X0.shape[0]}, got {tuple(yt.shape)}"
+            )
+        yt = yt.to(device=device, dtype=torch.long)
+        nx = get_backend(X0)
+        oracle = _TorchOracle(module, yt, loss)
+        draw = _numpy_or_torch_noise(nx, seed, X0)
+    flags = [p.requires_grad for p in obj.parameters()] if kind == "torch" else []
+    if kind == "torch":
+        for p in obj.parameters():
+            p.requires_grad_(False)
+    try:
+        return _pgd_loop(oracle, nx, X0, eps, r, steps, step_size, restarts, random_start, box, keep, draw)
+    finally:
+        if kind == "torch":
+            for p, flag in zip(obj.parameters(), flags):
+                p.requires_grad_(flag)
+
+
+def _numpy_or_torch_noise(nx: Any, seed: Any, like: Any) -> Any:
+    """``draw(shape, kind)``: uniform [0, 1) (``kind="uniform"``) or standard normal draws."""
+    if nx.name == "torch":
+        import torch
+
+        gen = _torch_generator(seed, like.device)
+
+        def draw(shape: tuple, kind: str) -> Any:
+            fn = torch.rand if kind == "uniform" else torch.randn
+            return fn(shape, generator=gen, device=like.device, dtype=like.dtype)
+
+        return draw
+    rng = check_random_state(seed)
+
+    def draw_np(shape: tuple, kind: str) -> Any:
+        out = rng.uniform(size=shape) if kind == "uniform" else rng.standard_normal(shape)
+        return out.astype(like.dtype, copy=False)
+
+    return draw_np
+
+
+def _project(nx: Any, D: Any, r: float, eps: float) -> Any:
+    """Rows of D (flattened) projected on the l_r ball of radius eps (device kept)."""
+    if math.isinf(r):
+        return nx.clip(D, -eps, eps)
+    flat = D.reshape(D.shape[0], -1)
+    out = project_ball(nx.to_numpy(flat).astype(np.float64), r, eps)
+    return nx.asarray(out, dtype=D.dtype).reshape(D.shape)
+
+
+def _start(nx: Any, X0: Any, eps: float, r: float, random_start: bool, draw: Any) -> Any:
+    if not (random_start and eps > 0):
+        return nx.copy(X0)
+    if math.isinf(r):
+        return X0 + (2.0 * draw(tuple(X0.shape), "uniform") - 1.0) * eps
+    n = X0.shape[0]
+    g = draw((n, int(np.prod(X0.shape[1:]))), "normal")
+    g = g / norm(g, r)[:, None]
+    radius = eps * draw((n, 1), "uniform")
+    return X0 + (g * radius).reshape(X0.shape)
+
+
+def _pgd_loop(
+    oracle: Any,
+    nx: Any,
+    X0: Any,
+    eps: float,
+    r: float,
+    steps: int,
+    step_size: float,
+    restarts: int,
+    random_start: bool,
+    box: tuple[float, float] | None,
+    keep: str,
+    draw: Any,
+) -> WorstCase:
+    n = X0.shape[0]
+    all_idx = nx.arange(n)
+    best_X: Any = nx.copy(X0)
+    best_m: Any = None  # set at the first iterate
+    best_k: Any = None
+
+    def clamp(Z: Any) -> Any:
+        return Z if box is None else nx.clip(Z, box[0], box[1])
+
+    for restart in range(restarts):
+        idx = all_idx if restart == 0 else all_idx[best_m > 0]
+        if restart > 0 and idx.shape[0] == 0:
+            break
+        Xs = X0[idx]
+        cur = clamp(_start(nx, Xs, eps, r, random_start, draw))
+        for t in range(steps + 1):
+            last = t == steps
+            m, g, k = oracle(cur, idx, grad=not last and eps > 0)
+            if keep == "best" or last:
+                if best_m is None:
+                    best_X, best_m, best_k = nx.copy(cur), m, k
+                else:
+                    better = m < best_m[idx]
+                    sel = idx[better]
+                    best_X[sel] = cur[better]
+                    best_m[sel] = m[better]
+                    if best_k is not None:
+                        best_k[sel] = k[better]
+            if last or eps == 0:
+                break
+            flat = g.reshape(g.shape[0], -1)
+            step = unit_maximiser(flat, r).reshape(cur.shape)
+            cur = clamp(Xs + _project(nx, cur + step_size * step - Xs, r, eps))
+        if eps == 0:
+            break
+    return WorstCase(X_adv=best_X, margins=best_m, target=best_k, exact=False, rule="pgd")
+
+
 def pgd_linear(
     W: Any,
     b: Any,
@@ -634,7 +986,7 @@ def pgd_linear(
     seed: Any = None,
     random_start: bool = True,
 ) -> WorstCase:
-    r"""Projected (sub)gradient descent on the margin of a linear model (numpy).
+    r"""PGD on the margin of a linear model: :func:`pgd` with ``loss="margin"`` and ``keep="best"``.
 
     A baseline, not the recommended attack: it finds a feasible point, hence an
     upper bound on the exact adversarial margin of :func:`adversarial_margins`.
@@ -643,12 +995,14 @@ def pgd_linear(
     :math:`\nabla_{x'} M = w_y - w_{k(x')}` (:math:`y w` for a binary model),
     :math:`k(x')` the current runner-up class, then projects onto
     :math:`B_r(x,\epsilon)` (the Euclidean projection of :func:`radbound._lp.project_ball`,
-    exact for every r). The best iterate of each sample is kept.
+    exact for every r). The best iterate of each sample is kept. Equivalent to
+    ``pgd((W, b), X, y, loss="margin", ...)``, kept for its signature, which matches the
+    other linear attacks of this module.
 
     Parameters
     ----------
     W, b, X, y, eps, attack_norm
-        As in :func:`adversarial_margins` (numpy arrays; tensors are converted).
+        As in :func:`adversarial_margins` (numpy arrays or torch tensors).
     steps : int
         Number of steps (default 40, the paper's network attack).
     step_size : float or None
@@ -674,56 +1028,20 @@ def pgd_linear(
     >>> from radbound.attacks import pgd_linear, adversarial_margins
     >>> rng = np.random.default_rng(1)
     >>> W, X, y = rng.normal(size=(3, 5)), rng.normal(size=(20, 5)), rng.integers(0, 3, 20)
-    >>> pgd = pgd_linear(W, None, X, y, eps=0.3, seed=0)
-    >>> bool(np.all(adversarial_margins(W, None, X, y, eps=0.3) <= pgd.margins + 1e-12))
+    >>> wc = pgd_linear(W, None, X, y, eps=0.3, seed=0)
+    >>> bool(np.all(adversarial_margins(W, None, X, y, eps=0.3) <= wc.margins + 1e-12))
     True
     """
-    eps = check_nonnegative(eps, "eps")
-    r = check_exponent(attack_norm, "attack_norm")
-    steps = check_int(steps, "steps", minimum=0)
-    if step_size is None:
-        step_size = 2.5 * eps / max(steps, 1)
-    else:
-        step_size = check_positive(step_size, "step_size")
-    rng = check_random_state(seed)
-
-    def _np(a: Any) -> Any:
-        return a.detach().cpu().numpy() if is_torch_tensor(a) else a
-
-    P = _prepare(_np(W), _np(b), _np(X), _np(y), finite_X=True)
-    X = P.X
-    n, d = X.shape
-    if random_start and eps > 0:
-        if math.isinf(r):
-            delta = rng.uniform(-eps, eps, size=(n, d))
-        else:
-            g = rng.standard_normal((n, d))
-            g /= norm(g, r)[:, None]
-            delta = g * (eps * rng.uniform(size=(n, 1)))
-    else:
-        delta = np.zeros_like(X)
-    rows = np.arange(n)
-
-    def evaluate(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        Z = _logits(P, Xc)
-        if P.binary:
-            return P.y * Z, None
-        Zo = Z.copy()
-        Zo[rows, P.y] = -np.inf
-        k = np.argmax(Zo, axis=1)
-        return Z[rows, P.y] - Zo[rows, k], k
-
-    best_X = X + delta
-    best_m, best_k = evaluate(best_X)
-    cur, k = best_X.copy(), best_k
-    for _ in range(steps):
-        grad = P.y[:, None] * P.W[None, :] if P.binary else P.W[P.y] - P.W[k]
-        step = unit_maximiser(grad, r)
-        cur = X + project_ball(cur - step_size * step - X, r, eps)
-        m, k = evaluate(cur)
-        better = m < best_m
-        best_m = np.where(better, m, best_m)
-        best_X[better] = cur[better]
-        if best_k is not None and k is not None:
-            best_k = np.where(better, k, best_k)
-    return WorstCase(X_adv=best_X, margins=best_m, target=best_k, exact=False, rule="pgd")
+    return pgd(
+        (W, b),
+        X,
+        y,
+        eps=eps,
+        attack_norm=attack_norm,
+        steps=steps,
+        step_size=step_size,
+        random_start=random_start,
+        loss="margin",
+        keep="best",
+        seed=seed,
+    )

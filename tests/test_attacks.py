@@ -21,6 +21,7 @@ from radbound.attacks import (
     adversarial_margins,
     linear_robust_accuracy,
     linear_worst_case,
+    pgd,
     pgd_linear,
 )
 
@@ -207,6 +208,60 @@ def test_pgd_reaches_exact_for_binary_linf():
     W, b, X, y = _problem(rng, 50, 8, 2, binary=True)
     pgd = pgd_linear(W, b, X, y, eps=0.2, steps=5, step_size=0.2, random_start=False)
     np.testing.assert_allclose(pgd.margins, adversarial_margins(W, b, X, y, eps=0.2), atol=_tol(W, b, X, 0.2))
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "margin"])
+@pytest.mark.parametrize("r", [2.0, math.inf])
+def test_pgd_closed_form_gradients_match_autograd(loss, r):
+    """One PGD, two gradient oracles: the closed-form linear gradients of (W, b) and torch autograd
+    through an equal nn.Linear give the same iterates (float64; no random start, so no RNG)."""
+    torch = pytest.importorskip("torch", reason="the autograd oracle needs torch")
+    rng = np.random.default_rng(11)
+    W, b, X, y = _problem(rng, 30, 6, 4, binary=False)
+    lin = torch.nn.Linear(6, 4).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(W))
+        lin.bias.copy_(torch.from_numpy(b))
+    kw = dict(eps=0.3, attack_norm=r, steps=6, step_size=0.1, random_start=False, loss=loss)
+    ours = pgd((W, b), X, y, **kw)
+    auto = pgd(lin, torch.from_numpy(X), torch.from_numpy(y), **kw)
+    tol = _tol(W, b, X, 0.3)
+    np.testing.assert_allclose(auto.X_adv.numpy(), ours.X_adv, rtol=0, atol=tol)
+    np.testing.assert_allclose(auto.margins.numpy(), ours.margins, rtol=0, atol=tol)
+    np.testing.assert_array_equal(auto.target.numpy(), ours.target)
+    # torch arrays through the closed-form path: the same numbers again
+    tens = pgd((torch.from_numpy(W), torch.from_numpy(b)), torch.from_numpy(X), torch.from_numpy(y), **kw)
+    np.testing.assert_allclose(tens.X_adv.numpy(), ours.X_adv, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_pgd_restarts_and_cross_entropy_stay_above_exact(binary):
+    rng = np.random.default_rng(12)
+    W, b, X, y = _problem(rng, 100, 10, 3, binary)
+    exact = adversarial_margins(W, b, X, y, eps=0.2)
+    tol = _tol(W, b, X, 0.2)
+    one = pgd((W, b), X, y, eps=0.2, steps=10, seed=3)
+    more = pgd((W, b), X, y, eps=0.2, steps=10, restarts=4, seed=3, clip=(0.0, 1.0))
+    for wc in (one, more):
+        np.testing.assert_allclose(_margin(W, b, wc.X_adv, y), wc.margins, atol=tol)
+        assert np.all(exact <= wc.margins + tol)
+        assert np.abs(wc.X_adv - X).max() <= 0.2 * (1 + 1e-12)
+    assert more.X_adv.min() >= 0.0 and more.X_adv.max() <= 1.0
+    # restarts only attack the samples still correct, and never raise a margin of the first start
+    free = pgd((W, b), X, y, eps=0.2, steps=10, restarts=4, seed=3)
+    assert np.all(free.margins <= one.margins + tol)
+
+
+def test_pgd_bad_model_and_options():
+    W, b, X, y = _ok()
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, a LinearModel or a pair"):
+        pgd("model", X, y, eps=0.1)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        pgd((W, b), X, y, eps=0.1, loss="hinge")
+    with pytest.raises(ValueError, match="restarts must be 1 with keep='last'"):
+        pgd((W, b), X, y, eps=0.1, restarts=2, keep="last")
+    with pytest.raises(ValueError, match="restarts must be an integer >= 1"):
+        pgd((W, b), X, y, eps=0.1, restarts=0)
 
 
 @pytest.mark.parametrize("r", [1.5, 2.0, 3.0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import radbound.data._download as dl
-from radbound.data import Dataset, load_mnist, read_idx, rescale_images
+from radbound.data import Dataset, load_mnist, read_idx, resampling_matrix, rescale_images
 from radbound.data._idx import write_idx
 from radbound.data.mnist import BUNDLED_COUNTS, ENV_VAR
 
@@ -356,6 +356,106 @@ def test_rescale_torch_matches_numpy():
         Z = rescale_images(torch.from_numpy(X), side)
         assert isinstance(Z, torch.Tensor) and Z.dtype == torch.float64
         np.testing.assert_allclose(Z.numpy(), rescale_images(X, side), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "lanczos"])
+@pytest.mark.parametrize("side", [14, 20, 28, 56])
+def test_resampling_matrix_matches_pillow(method, side):
+    """R x R^T equals Pillow's float-image resize with the same filter (an independent implementation).
+
+    Pillow resamples mode "F" images in two float32 passes; each output is a weighted sum with
+    sum |weights| <= 1.3^2 per pass pair, so its rounding error stays below a few float32 ulps of
+    max |x|: atol = 8 * eps_float32 * max |x|.
+    """
+    PIL = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) is the oracle")
+    from radbound.data._rescale import resampling_matrix
+
+    img = np.random.default_rng(side).random((28, 28)).astype(np.float32)
+    flt = {"bilinear": PIL.Resampling.BILINEAR, "lanczos": PIL.Resampling.LANCZOS}[method]
+    ref = np.asarray(PIL.fromarray(img).resize((side, side), flt), dtype=np.float64)
+    R = resampling_matrix(28, side, method=method)
+    ours = R @ img.astype(np.float64) @ R.T
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=8 * np.finfo(np.float32).eps * img.max())
+
+
+@pytest.mark.parametrize("method", ["bilinear", "lanczos"])
+@pytest.mark.parametrize("side", [14, 28, 56])
+def test_interpolated_rescale_keeps_norm_and_is_not_a_block_copy(method, side):
+    X = np.random.default_rng(2).random((5, 784))
+    Z = rescale_images(X, side, method=method)
+    assert Z.shape == (5, side * side) and Z.dtype == np.float64
+    np.testing.assert_allclose(
+        np.linalg.norm(Z, axis=1), np.linalg.norm(X, axis=1), rtol=784 * np.finfo(float).eps, atol=0
+    )
+    if side == 28:  # same size: the kernels interpolate at the pixel centres, an identity
+        np.testing.assert_allclose(resampling_matrix(28, 28, method=method), np.eye(28), rtol=0, atol=1e-15)
+        np.testing.assert_array_equal(Z, X)
+    if side == 56:  # the 2 x 2 blocks are not constant, unlike the paper's block copy
+        blocks = Z.reshape(5, 28, 2, 28, 2)
+        assert np.abs(blocks - blocks.mean(axis=(2, 4), keepdims=True)).max() > 1e-3
+
+
+def test_interpolated_rescale_of_zero_and_constant_images():
+    X = np.zeros((2, 784))
+    X[1] = 0.5
+    Z = rescale_images(X, 56, method="bilinear")
+    assert np.all(Z[0] == 0.0)  # a zero image stays zero (no 0/0)
+    # a constant image stays constant (rows of R sum to 1), at the value keeping the norm: 0.5 * 28 / 56
+    np.testing.assert_allclose(Z[1], 0.25, rtol=1e-14)
+
+
+def test_interpolated_rescale_torch_matches_numpy():
+    torch = pytest.importorskip("torch", reason="the torch path is optional")
+    X = np.random.default_rng(3).random((3, 784))
+    for method in ("bilinear", "lanczos"):
+        for side in (14, 56):
+            Z = rescale_images(torch.from_numpy(X), side, method=method)
+            assert isinstance(Z, torch.Tensor) and Z.dtype == torch.float64
+            np.testing.assert_allclose(
+                Z.numpy(), rescale_images(X, side, method=method), rtol=1e-13, atol=1e-15
+            )
+
+
+def test_rescale_bad_method_and_side():
+    with pytest.raises(
+        ValueError, match=r"method must be one of \['block', 'bilinear', 'lanczos'\], got 'cubic'"
+    ):
+        rescale_images(np.zeros((1, 784)), 56, method="cubic")
+    with pytest.raises(ValueError, match="side must be an integer >= 1, got 0"):
+        rescale_images(np.zeros((1, 784)), 0, method="bilinear")
+
+
+def test_block_upsampling_turns_dimension_into_eps():
+    """The block copy makes the d = 3136 problem the d = 784 problem at 2 eps.
+
+    A block-constant weight u (each 784-weight copied to its 2 x 2 block) acts on the block copy
+    x' = x/2 per pixel as <w', x'> = 2 <u, x>, and ||u_a - u_b||_1 over 3136 entries is 4 times the
+    784 one: the model w' at radius eps equals the 784-model V = 2u at radius 2 eps. SGD from zero
+    keeps w' block-constant (the worst case and hence every gradient is block-constant) and moves
+    V = 2u by exactly the 784-step (a quarter of the gradient per copy, times 2). So, with lam = 0 and
+    the same batches, the trained models agree (up to float64 rounding of sums in a different
+    order; 200 steps of sums over at most 3136 terms, each with relative rounding <= 3136 * 2^-53,
+    stay below 1e-10 of the weights' scale) and so do the exact robust accuracies.
+    """
+    from radbound.attacks import linear_robust_accuracy
+    from radbound.train.sgd import fit_sgd_attack
+
+    ds = load_mnist()
+    X, y = ds.X[:300], ds.y[:300]
+    Xt, yt = ds.X[300:600], ds.y[300:600]
+    X56, Xt56 = rescale_images(X, 56), rescale_images(Xt, 56)
+    for rule, eps in (("paper", 0.006), ("exact", 0.015)):
+        kw = dict(n_steps=200, batch_size=50, seed=1, rule=rule, n_classes=10)
+        big = fit_sgd_attack(X56, y, eps=eps, **kw)
+        small = fit_sgd_attack(X, y, eps=2 * eps, **kw)
+        W = np.asarray(big.W).reshape(10, 28, 2, 28, 2)
+        assert np.abs(W - W[:, :, :1, :, :1]).max() < 1e-12  # block-constant
+        V = 2 * W[:, :, 0, :, 0].reshape(10, 784)
+        np.testing.assert_allclose(V, small.W, rtol=0, atol=1e-10 * np.abs(small.W).max())
+        np.testing.assert_allclose(big.b, small.b, rtol=0, atol=1e-10 * np.abs(small.b).max())
+        for big_X, small_X, labels in ((X56, X, y), (Xt56, Xt, yt)):
+            acc_big = linear_robust_accuracy(big.W, big.b, big_X, labels, eps=eps)
+            assert acc_big == linear_robust_accuracy(small.W, small.b, small_X, labels, eps=2 * eps)
 
 
 # --- download --------------------------------------------------------------------------------

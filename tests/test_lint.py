@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["radbound", "studies", "tests", "benchmarks", "notebooks", "docs/_api.py"]
+PATHS = ["radbound", "studies", "tests", "benchmarks", "notebooks", "tools", "docs/conf.py"]
 
 
 def _ruff() -> list[str]:

@@ -80,7 +80,7 @@ def test_circular_uniform_repetition_is_exact_by_fft():
     assert s.value == pytest.approx(exact_norm(unrolled_matrix(conv, (3, 2, 2))), rel=1e-12)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(
     c_in=st.integers(1, 2),
     c_out=st.integers(1, 3),

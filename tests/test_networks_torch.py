@@ -9,8 +9,15 @@ torch = pytest.importorskip("torch", reason="needs torch (pip install radbound[t
 
 from torch import nn  # noqa: E402
 
+from radbound.attacks import pgd  # noqa: E402
 from radbound.networks import Network, network_bounds  # noqa: E402
-from radbound.train.network import fit_network, l1_penalty, network_accuracy, paper_network, pgd_attack  # noqa: E402
+from radbound.train.network import (  # noqa: E402
+    fit_network,
+    l1_penalty,
+    network_accuracy,
+    network_margins,
+    paper_network,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -59,18 +66,44 @@ def test_extractor_rejects_unsupported_modules():
         Network.from_torch(nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), (1, 8, 8))
 
 
-def test_pgd_stays_in_the_box_and_raises_the_loss():
+def test_pgd_stays_in_the_ball_and_raises_the_loss():
     model = paper_network(channels=(2, 4), hidden=8, seed=0)
     g = torch.Generator().manual_seed(0)
     x = torch.rand(16, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (16,), generator=g)
-    xa = pgd_attack(model, x, y, eps=0.1, n_steps=5, step_size=0.03, generator=g)
+    xa = pgd(model, x, y, eps=0.1, steps=5, step_size=0.03, keep="last", seed=g).X_adv
     assert float((xa - x).abs().max()) <= 0.1 + 1e-6
     ce = nn.functional.cross_entropy
     with torch.no_grad():
         assert float(ce(model(xa), y)) >= float(ce(model(x), y))
     assert all(p.requires_grad for p in model.parameters())  # restored after the attack
-    assert torch.equal(pgd_attack(model, x, y, eps=0.0), x)
+    assert torch.equal(pgd(model, x, y, eps=0.0).X_adv, x)
+
+
+def test_pgd_margins_are_the_models_margins_and_restarts_only_lower_them():
+    model = paper_network(channels=(2, 4), hidden=8, seed=1)
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(40, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (40,), generator=g)
+    one = pgd(model, x, y, eps=0.05, steps=3, seed=7, clip=(0.0, 1.0))
+    three = pgd(model, x, y, eps=0.05, steps=3, restarts=3, seed=7, clip=(0.0, 1.0))
+    for wc in (one, three):
+        assert float((wc.X_adv - x).abs().max()) <= 0.05 + 1e-6
+        assert float(wc.X_adv.min()) >= 0.0 and float(wc.X_adv.max()) <= 1.0
+        with torch.no_grad():
+            z = model(wc.X_adv)
+        other = z.masked_fill(nn.functional.one_hot(y, 10).bool(), -float("inf")).max(dim=1).values
+        torch.testing.assert_close(wc.margins, z[torch.arange(40), y] - other)
+        torch.testing.assert_close(
+            wc.target, z.masked_fill(nn.functional.one_hot(y, 10).bool(), -float("inf")).argmax(1)
+        )
+    # the first restart draws the same start as the single run; later restarts can only lower a margin
+    assert bool((three.margins <= one.margins).all())
+    m = network_margins(model, x.reshape(40, 784), y, eps=0.05, pgd_steps=3, restarts=2, batch_size=15)
+    assert m.shape == (40,) and m.dtype == np.float64
+    assert network_accuracy(model, x.reshape(40, 784), y) == float(
+        np.mean(network_margins(model, x.reshape(40, 784), y) > 0)
+    )
 
 
 def test_training_is_seeded_and_the_penalty_shrinks_l1():

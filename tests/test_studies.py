@@ -127,7 +127,12 @@ import sys
 from radbound.study import FigureClaimError, load_study
 study = load_study("linear_l1")
 cfg = study.quick
-rows = [{"lam": lam, "eps": eps, "rep": 0, "gap": 0.5 - eps} for lam in cfg.lam for eps in cfg.eps]
+rows = [
+    {"rule": rule, "lam": lam, "eps": eps, "rep": 0, "gap": 0.5 - eps}
+    for rule in cfg.rules
+    for lam in cfg.lam
+    for eps in cfg.eps
+]
 try:
     study.check(rows, cfg)
 except FigureClaimError as exc:
@@ -145,4 +150,4 @@ def test_figure_claims_hold_under_python_O():
 
     proc = subprocess.run([sys.executable, "-O", "-c", _CLAIM_PROBE], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "raised: lam=0.0: gap at eps=0.03" in proc.stdout
+    assert "raised: rule=paper, lam=0.0: gap at eps=0.03" in proc.stdout

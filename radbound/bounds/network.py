@@ -252,7 +252,7 @@ def spectral_bound(
     Parameters
     ----------
     net : Network
-    X : array, shape (n, d) or (n, *input_shape)
+    X : array, shape ``(n, d)`` or ``(n, *input_shape)``
     margin : float, default 1
         :math:`\gamma` of the ramp loss.
     log_factor : {"log", "sqrt"}
@@ -701,7 +701,7 @@ def network_bounds(
     Parameters
     ----------
     net : Network
-    X : array, shape (n, d) or (n, *input_shape)
+    X : array, shape ``(n, d)`` or ``(n, *input_shape)``
     eps : float
         :math:`\ell_\infty` attack radius of the adversarial lower bound.
     margin : float

@@ -243,7 +243,7 @@ def local_linearity(
     Parameters
     ----------
     model : Network, LinearModel, (W, b) or torch nn.Sequential
-    X : array or Tensor, shape (n, d) or (n, *input_shape)
+    X : array or Tensor, shape ``(n, d)`` or ``(n, *input_shape)``
     y : array of shape (n,)
     eps : float
         Radius :math:`\epsilon \ge 0`.

@@ -571,7 +571,7 @@ def certified_margins(
     net : Network, LinearModel, (W, b) or torch nn.Sequential
         The classifier (see :mod:`radbound.certify`); layers Dense, Conv2d (zero or circular
         padding, any stride), ReLU, MaxPool2d (IBP and CROWN) and Flatten.
-    X : array or Tensor, shape (n, d) or (n, *input_shape)
+    X : array or Tensor, shape ``(n, d)`` or ``(n, *input_shape)``
         The centres :math:`x_i`. A torch tensor runs the computation in torch in its dtype on its
         device and returns tensors; numpy runs in float64.
     y : array of shape (n,)

@@ -17,7 +17,9 @@ load_mnist
 download_mnist
     Fetch the four standard files into a directory (checksums verified).
 rescale_images
-    28 x 28 -> 14 x 14 or 56 x 56 keeping each image's l2 norm.
+    28 x 28 -> 14 x 14 or 56 x 56 (or any side by interpolation) keeping each image's l2 norm.
+resampling_matrix
+    The 1-D bilinear / Lanczos resampling matrix behind the interpolating rescaling.
 read_idx
     Parser of the IDX file format.
 """
@@ -28,7 +30,15 @@ from ._dataset import Dataset
 from ._download import download_mnist
 from ._gaussian import GaussianMixture
 from ._idx import read_idx
-from ._rescale import rescale_images
+from ._rescale import resampling_matrix, rescale_images
 from .mnist import load_mnist
 
-__all__ = ["Dataset", "GaussianMixture", "download_mnist", "load_mnist", "read_idx", "rescale_images"]
+__all__ = [
+    "Dataset",
+    "GaussianMixture",
+    "download_mnist",
+    "load_mnist",
+    "read_idx",
+    "resampling_matrix",
+    "rescale_images",
+]

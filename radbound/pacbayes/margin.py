@@ -115,7 +115,7 @@ def pac_bayes_spectral_bound(
     ----------
     net : Network
         ``[Dense, ReLU, ..., Dense]`` (optionally after a Flatten), at least 2 outputs.
-    X : array of shape (m, n) or (m, *input_shape)
+    X : array of shape ``(m, n)`` or ``(m, *input_shape)``
     y : array of shape (m,)
         Labels 0..k-1.
     input_radius : float

@@ -530,7 +530,7 @@ def network_certificate(
 
     Parameters
     ----------
-    X : array of shape (n, d) or (n, *input_shape)
+    X : array of shape ``(n, d)`` or ``(n, *input_shape)``
     y : array of shape (n,)
         Labels 0..K-1.
     hidden : sequence of int

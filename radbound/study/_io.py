@@ -46,6 +46,7 @@ __all__ = [
     "CsvScan",
     "scan_csv",
     "read_rows",
+    "cell_lines",
     "append_cell",
     "rewrite_csv",
     "quarantine",

@@ -136,6 +136,17 @@ def check_output_dir(out: str | os.PathLike) -> Path:
 def config_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """The fields in which two config dicts differ, as ``"field: A there, B here"``.
 
+    Parameters
+    ----------
+    old, new : mapping
+        Two configurations as dicts (``old`` the one on disk, ``new`` the one asked for); a field
+        missing from one of them is shown as ``(absent)``.
+
+    Returns
+    -------
+    str
+        The differing fields, sorted and joined by ``"; "`` (empty when the configs agree).
+
     Examples
     --------
     >>> config_diff({"eps": [0.0], "seed": 0, "n": 1}, {"eps": [0.0], "seed": 1, "n": 1})
@@ -468,7 +479,7 @@ def _upgrade_record(record: dict) -> dict:
     return record
 
 
-def _trusted_cells(study: Study, csv: Path, scan: CsvScan, record: dict | None, n_cells: int) -> CsvScan:
+def _trusted_cells(csv: Path, scan: CsvScan, record: dict | None, n_cells: int) -> CsvScan:
     """The cells a run may keep; untrusted lines are reported and the CSV rewritten without them."""
     if scan.header is None and not scan.problems:
         return scan
@@ -606,7 +617,7 @@ def _run_locked(
     cfg_dict = config_to_dict(cfg)
     cid = config_id(cfg_dict)
     keys = {cell_key(c): i for i, c in enumerate(grid)}
-    scan = _trusted_cells(study, csv, scan_csv(csv, cfg_id=cid, grid=keys), record, len(grid))
+    scan = _trusted_cells(csv, scan_csv(csv, cfg_id=cid, grid=keys), record, len(grid))
     record = _new_record(study, cfg_dict, len(grid)) if record is None else _upgrade_record(record)
     done = set(scan.cells)
     seed = int(cfg_dict["seed"])

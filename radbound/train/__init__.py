@@ -41,7 +41,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Imported on first access: .network needs torch.
-    if name in ("fit_network", "pgd_attack"):
+    if name == "fit_network":
         from . import network
 
         return getattr(network, name)

@@ -7,8 +7,9 @@ fully connected 3136 -> 1024, ReLU; 1024 -> 10. Training minimises
 .. math::
     \frac1B \sum_{i \in \text{batch}} \mathrm{CE}\big(f(\tilde x_i), y_i\big) + \lambda \sum_h \|A_h\|_1,
 
-where :math:`\tilde x_i` is a PGD :math:`\ell_\infty` attack of radius :math:`\epsilon` (random start,
-signed-gradient steps, projection on the box; no pixel clipping unless asked), and
+where :math:`\tilde x_i` is a PGD :math:`\ell_\infty` attack of radius :math:`\epsilon`
+(:func:`radbound.attacks.pgd`: random start, signed-gradient steps on the cross-entropy, projection
+on the box, the last iterate; no pixel clipping), and
 :math:`\|A_h\|_1` the sum of absolute weights of every layer (``penalty="all"``) or of the first
 kernel only (``penalty="first"``); Adam. The paper's run: eps = 0.05 (configs vary), 40 PGD steps of
 0.01, Adam 1e-4, batch 50, 100,000 steps.
@@ -27,11 +28,12 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_int, check_nonnegative, check_positive, is_torch_tensor
+from ..attacks import pgd
 
 __all__ = [
     "NetworkFit",
     "paper_network",
-    "pgd_attack",
+    "network_margins",
     "l1_penalty",
     "fit_network",
     "network_accuracy",
@@ -46,8 +48,15 @@ def _int_seed(seed: Any) -> int:
 
 
 def _torch():
-    import torch
-
+    try:
+        import torch
+    except ModuleNotFoundError as exc:  # the optional backend: say how to get it
+        raise ModuleNotFoundError(
+            "radbound.train.network needs torch, which is not installed. CPU build: "
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu ; "
+            "GPU (CUDA) build: pip install torch (or pip install 'radbound[torch]'). "
+            "From a checkout: make setup TORCH=cpu (or TORCH=cuda)."
+        ) from exc
     return torch
 
 
@@ -100,94 +109,6 @@ def paper_network(
             nn.ReLU(),
             nn.Linear(hidden, n_classes),
         )
-
-
-def pgd_attack(
-    model: Any,
-    X: Any,
-    y: Any,
-    *,
-    eps: float,
-    n_steps: int = 40,
-    step_size: float = 0.01,
-    random_start: bool = True,
-    clip: tuple[float, float] | None = None,
-    generator: Any = None,
-) -> Any:
-    r"""Projected gradient ascent on the cross-entropy in the :math:`\ell_\infty` ball (Madry et al. 2018).
-
-    .. math::
-        x^{t+1} = \Pi_{B_\infty(x, \epsilon)}\big(x^t
-        + \alpha\, \mathrm{sign}\,\nabla_x \mathrm{CE}(f(x^t), y)\big),
-
-    from :math:`x^0 = x + U[-\epsilon, \epsilon]` (``random_start``) or :math:`x`. ``clip`` (e.g.
-    ``(0, 1)``) additionally keeps pixels in range; the paper's threat model has no clipping. The
-    model's parameters receive no gradient. Returns a detached tensor.
-
-    Notes
-    -----
-    The signed gradient is the steepest-ascent step for the :math:`\ell_\infty` geometry
-    (:math:`\arg\max_{\|\delta\|_\infty \le \alpha} \langle g, \delta\rangle = \alpha\,\mathrm{sign}\, g`),
-    and the projection on the box is the coordinatewise clamp to :math:`[x - \epsilon, x + \epsilon]`.
-    PGD only finds a feasible point, so the loss it reaches is a LOWER bound on the worst-case loss
-    (an upper bound on the adversarial margin); for a linear model the exact worst case is
-    :func:`radbound.attacks.linear_worst_case` (:doc:`/theory/multiclass` and :doc:`/theory/oracles`).
-
-    References
-    ----------
-    Madry, Makelov, Schmidt, Tsipras & Vladu (2018), "Towards deep learning models resistant to
-    adversarial attacks", ICLR (the PGD attack with random start); Goodfellow, Shlens & Szegedy (2015),
-    "Explaining and harnessing adversarial examples", ICLR (the signed-gradient step).
-
-    Examples
-    --------
-    For a linear two-class model the CE gradient of class 0 has the sign of :math:`w_1 - w_0`, so PGD
-    reaches the exact :math:`\ell_\infty` worst case :math:`x + \epsilon\,\mathrm{sign}(w_1 - w_0)`:
-
-    >>> import importlib.util
-    >>> if importlib.util.find_spec("torch") is not None:
-    ...     import torch
-    ...     model = torch.nn.Linear(2, 2, bias=False)
-    ...     with torch.no_grad():
-    ...         _ = model.weight.copy_(torch.tensor([[1.0, -2.0], [0.0, 1.0]]))   # w_1 - w_0 = (-1, 3)
-    ...     x_adv = pgd_attack(model, torch.zeros(1, 2), torch.tensor([0]), eps=0.1, random_start=False)
-    ...     ok = bool(torch.allclose(x_adv, torch.tensor([[-0.1, 0.1]])))
-    ... else:  # without torch there is nothing to attack
-    ...     ok = True
-    >>> ok
-    True
-    """
-    torch = _torch()
-    eps = check_nonnegative(eps, "eps")
-    n_steps = check_int(n_steps, "n_steps", minimum=0)
-    step_size = check_nonnegative(step_size, "step_size")
-    X = X.detach()
-    if eps == 0.0 or (n_steps == 0 and not random_start):
-        return X.clone()
-    if random_start:
-        noise = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-        x_adv = X + (2 * noise - 1) * eps
-    else:
-        x_adv = X.clone()
-    if clip is not None:
-        x_adv = x_adv.clamp(*clip)
-    params = [p.requires_grad for p in model.parameters()]
-    for p in model.parameters():
-        p.requires_grad_(False)
-    try:
-        for _ in range(n_steps):
-            x_adv.requires_grad_(True)
-            loss = torch.nn.functional.cross_entropy(model(x_adv), y)
-            (grad,) = torch.autograd.grad(loss, x_adv)
-            with torch.no_grad():
-                x_adv = x_adv + step_size * grad.sign()
-                x_adv = torch.min(torch.max(x_adv, X - eps), X + eps)
-                if clip is not None:
-                    x_adv = x_adv.clamp(*clip)
-    finally:
-        for p, flag in zip(model.parameters(), params):
-            p.requires_grad_(flag)
-    return x_adv.detach()
 
 
 def l1_penalty(model: Any, which: str = "all") -> Any:
@@ -294,8 +215,9 @@ def fit_network(
     r"""PGD adversarial training of the paper's network with an :math:`\ell_1` penalty (Adam).
 
     Minimises :math:`\mathrm{CE}(f(\tilde x), y) + \lambda \sum_h \|A_h\|_1` over mini-batches
-    (epoch-wise shuffling from ``seed``), :math:`\tilde x` = :func:`pgd_attack` of the batch
-    (``eps = 0``: natural training). Defaults are the paper's protocol (:doc:`/theory/experiments`).
+    (epoch-wise shuffling from ``seed``), :math:`\tilde x` = :func:`radbound.attacks.pgd` of the batch
+    (``keep="last"``, one start; ``eps = 0``: natural training). Defaults are the paper's protocol
+    (:doc:`/theory/experiments`).
 
     Parameters
     ----------
@@ -348,16 +270,17 @@ def fit_network(
         idx = torch.as_tensor(order[pos : pos + batch_size], device=dev)
         pos += batch_size
         xb, yb = Xt[idx], yt[idx]
-        xa = pgd_attack(
+        xa = pgd(
             model,
             xb,
             yb,
             eps=eps,
-            n_steps=pgd_steps,
+            steps=pgd_steps,
             step_size=pgd_step_size,
             random_start=random_start,
-            generator=gen,
-        )
+            keep="last",
+            seed=gen,
+        ).X_adv
         loss = torch.nn.functional.cross_entropy(model(xa), yb)
         if lam > 0:
             loss = loss + lam * l1_penalty(model, penalty)
@@ -390,27 +313,80 @@ def fit_network(
     return NetworkFit(model, initial, (1, image_size, image_size), history, options)
 
 
-def network_accuracy(
+def network_margins(
     model: Any,
     X: Any,
     y: Any,
     *,
     eps: float = 0.0,
     pgd_steps: int = 40,
-    pgd_step_size: float = 0.01,
+    pgd_step_size: float | None = None,
+    restarts: int = 1,
     random_start: bool = True,
     image_size: int = 28,
     batch_size: int = 500,
     seed: int | np.random.Generator = 0,
     device: Any = None,
-) -> float:
-    r"""Accuracy of ``model`` on :math:`(X, y)`, under a PGD :math:`\ell_\infty` attack of radius ``eps``.
+) -> np.ndarray:
+    r"""Margins :math:`z_y - \max_{k \ne y} z_k` of ``model`` on :math:`(X, y)`, at the PGD point.
 
-    With ``eps = 0`` the natural accuracy. PGD gives an upper estimate of the robust accuracy
-    (an attack can miss the worst case).
+    ``eps = 0``: the natural margins. ``eps > 0``: the lowest margin :func:`radbound.attacks.pgd`
+    finds in the :math:`\ell_\infty` ball (cross-entropy ascent, ``pgd_steps`` steps of
+    ``pgd_step_size`` (default :math:`2.5\epsilon/T`), ``restarts`` random starts, best iterate
+    kept), an UPPER bound on the worst-case margin. Batches of ``batch_size``; one seeded torch
+    generator for all random starts.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network mapping ``(n, 1, image_size, image_size)`` images to logits ``(n, K)``.
+    X : array or tensor, shape (n, image_size**2) or (n, 1, s, s)
+    y : array or tensor of int labels
+    eps : float
+        :math:`\ell_\infty` radius (no pixel clipping: the paper's threat model).
+    pgd_steps, pgd_step_size, restarts, random_start
+        The attack (see :func:`radbound.attacks.pgd`).
+    image_size : int
+        Side of the square images.
+    batch_size : int
+        Images attacked at once (memory).
+    seed : int or numpy Generator
+        Seeds the random starts.
+    device : str or torch.device, optional
+        Default: the device of the model's parameters.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+
+    Examples
+    --------
+    At ``eps = 0`` the margins are those of the logits:
+
+    >>> import importlib.util
+    >>> import numpy as np
+    >>> if importlib.util.find_spec("torch") is not None:
+    ...     import torch
+    ...     net = paper_network(channels=(2, 2), hidden=4, seed=0)
+    ...     X, y = np.random.default_rng(0).random((5, 784)), np.array([0, 1, 2, 3, 4])
+    ...     with torch.no_grad():
+    ...         z = net(torch.tensor(X, dtype=torch.float32).reshape(5, 1, 28, 28)).double().numpy()
+    ...     other = np.where(np.eye(10, dtype=bool)[y], -np.inf, z).max(axis=1)
+    ...     ok = bool(np.allclose(network_margins(net, X, y), z[np.arange(5), y] - other))
+    ... else:  # without torch there is no network
+    ...     ok = True
+    >>> ok
+    True
+
+    References
+    ----------
+    Madry, Makelov, Schmidt, Tsipras & Vladu (2018), "Towards Deep Learning Models Resistant to
+    Adversarial Attacks", ICLR (PGD with restarts as an evaluation attack).
     """
     torch = _torch()
     eps = check_nonnegative(eps, "eps")
+    restarts = check_int(restarts, "restarts", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     if device is None:
         try:
             device = next(model.parameters()).device
@@ -421,19 +397,67 @@ def network_accuracy(
     yt = _labels(y, Xt.shape[0], dev)
     gen = torch.Generator(device=dev)
     gen.manual_seed(_int_seed(seed))
-    correct = 0
+    out = []
     for start in range(0, Xt.shape[0], batch_size):
         xb, yb = Xt[start : start + batch_size], yt[start : start + batch_size]
-        xa = pgd_attack(
+        wc = pgd(
             model,
             xb,
             yb,
             eps=eps,
-            n_steps=pgd_steps,
+            steps=pgd_steps,
             step_size=pgd_step_size,
+            restarts=restarts,
             random_start=random_start,
-            generator=gen,
+            seed=gen,
         )
-        with torch.no_grad():
-            correct += int((model(xa).argmax(dim=1) == yb).sum())
-    return correct / Xt.shape[0]
+        out.append(wc.margins.detach().double().cpu().numpy())
+    return np.concatenate(out)
+
+
+def network_accuracy(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    eps: float = 0.0,
+    pgd_steps: int = 40,
+    pgd_step_size: float | None = None,
+    restarts: int = 1,
+    random_start: bool = True,
+    image_size: int = 28,
+    batch_size: int = 500,
+    seed: int | np.random.Generator = 0,
+    device: Any = None,
+) -> float:
+    r"""Accuracy of ``model`` on :math:`(X, y)`, under a PGD :math:`\ell_\infty` attack of radius ``eps``.
+
+    The fraction of samples whose :func:`network_margins` is positive. With ``eps = 0`` the natural
+    accuracy (a tie between the top two logits counts as an error). PGD gives an upper estimate of
+    the robust accuracy (an attack can miss the worst case); more steps and ``restarts`` tighten it.
+
+    Parameters
+    ----------
+    model, X, y, eps, pgd_steps, pgd_step_size, restarts, random_start, image_size, batch_size, seed, device
+        As in :func:`network_margins`.
+
+    Returns
+    -------
+    float
+        The fraction of samples with a positive margin.
+    """
+    m = network_margins(
+        model,
+        X,
+        y,
+        eps=eps,
+        pgd_steps=pgd_steps,
+        pgd_step_size=pgd_step_size,
+        restarts=restarts,
+        random_start=random_start,
+        image_size=image_size,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+    )
+    return float(np.mean(m > 0))

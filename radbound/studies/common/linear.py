@@ -24,6 +24,7 @@ __all__ = [
     "check_grid",
     "check_choice_field",
     "check_count",
+    "check_grid_of_choices",
     "check_protocol",
     "fit_and_score",
     "plot_gap_panels",
@@ -100,6 +101,36 @@ def check_choice_field(value: Any, name: str, choices: Sequence[str]) -> None:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
+def check_grid_of_choices(values: Any, name: str, choices: Sequence[str]) -> tuple:
+    """A grid field of strings, checked: a non-empty tuple of distinct entries of ``choices``.
+
+    Parameters
+    ----------
+    values : sequence of str
+        The field's value.
+    name : str
+        The field's name.
+    choices : sequence of str
+        The allowed entries.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> check_grid_of_choices(["paper", "exact"], "rules", ("paper", "exact"))
+    ('paper', 'exact')
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of {list(choices)}, got {values!r}")
+    for v in values:
+        check_choice_field(v, name, choices)
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} must hold distinct values, got {values!r}")
+    return tuple(values)
+
+
 def check_count(value: Any, name: str, minimum: int = 1) -> None:
     """ValueError (naming the field ``name``) unless ``value`` is an int >= ``minimum``.
 
@@ -126,7 +157,8 @@ def check_protocol(cfg: Any, *, solvers: Sequence[str] = SOLVERS) -> None:
 
     The fields are those of the paper's SGD protocol (:doc:`/theory/experiments`): ``n_reps``, ``n_train``,
     ``n_steps`` (>= 0), ``batch_size`` (<= ``n_train``), ``test_size``, ``lr`` (> 0), ``solver``
-    (one of ``solvers``), ``rule`` ("paper" or "exact") and ``dtype``; each error names the field.
+    (one of ``solvers``), ``rule`` ("paper" or "exact"; a config with a tuple field ``rules`` has
+    each of its entries checked instead) and ``dtype``; each error names the field.
 
     Parameters
     ----------
@@ -150,7 +182,11 @@ def check_protocol(cfg: Any, *, solvers: Sequence[str] = SOLVERS) -> None:
     if not (isinstance(cfg.lr, (int, float)) and cfg.lr > 0):
         raise ValueError(f"lr must be > 0, got {cfg.lr!r}")
     check_choice_field(cfg.solver, "solver", solvers)
-    check_choice_field(cfg.rule, "rule", ("paper", "exact"))
+    rules = getattr(cfg, "rules", None)
+    if rules is None:
+        check_choice_field(cfg.rule, "rule", ("paper", "exact"))
+    else:
+        check_grid_of_choices(rules, "rules", ("paper", "exact"))
     check_choice_field(cfg.dtype, "dtype", DTYPES)
 
 
@@ -163,12 +199,19 @@ def fit_and_score(
     cfg: Any,
     seed: int,
     n_classes: int,
+    rule: str | None = None,
+    measures: bool = True,
 ) -> dict[str, Any]:
     r"""Train one multi-class linear model (``cfg.solver``) and measure its robust accuracies.
 
     The row's ``gap`` is :math:`\mathrm{acc}^{\mathrm{adv}}_{\mathrm{train}} -
     \mathrm{acc}^{\mathrm{adv}}_{\mathrm{test}}` under the exact :math:`\ell_\infty` attack of
-    radius ``eps`` (:func:`radbound.attacks.linear_robust_accuracy`, no pixel clipping).
+    radius ``eps`` (:func:`radbound.attacks.adversarial_margins`, no pixel clipping).
+    ``adv_train_acc_rule`` is the robust training accuracy under the attack the SGD protocol
+    trained against (:func:`radbound.attacks.linear_worst_case` with the training ``rule``; the
+    paper's rule leaves the bias out of the target choice, so its accuracy can exceed the exact
+    one). With ``measures`` the row also holds every measure of
+    :func:`radbound.studies.common.measures.linear_measures` (columns ``m_*``).
 
     Parameters
     ----------
@@ -186,13 +229,17 @@ def fit_and_score(
     n_classes : int
         The number of classes K (the model has K rows; a class absent from a small training
         sample still gets its row).
+    rule : {"paper", "exact"} or None
+        The SGD protocol's target rule; None: ``cfg.rule``.
+    measures : bool
+        Add the measure columns.
 
     Returns
     -------
     dict
         The row's measurements: robust and natural accuracies, gaps, ``w_l1``, sizes, fit times.
     """
-    from radbound.attacks import linear_robust_accuracy
+    from radbound.attacks import adversarial_margins, linear_worst_case
 
     X, y = train
     Xt, yt = test
@@ -204,6 +251,8 @@ def fit_and_score(
             raise ValueError(
                 f"{label} labels must lie in [0, n_classes={n_classes}), got {labels.min()}..{labels.max()}"
             )
+    rule = cfg.rule if rule is None else rule
+    check_choice_field(rule, "rule", ("paper", "exact"))
     start, cpu = time.perf_counter(), time.process_time()
     if cfg.solver == "sgd-attack":
         from radbound.train.sgd import fit_sgd_attack
@@ -216,7 +265,7 @@ def fit_and_score(
             lr=cfg.lr,
             batch_size=cfg.batch_size,
             n_steps=cfg.n_steps,
-            rule=cfg.rule,
+            rule=rule,
             seed=seed,
             dtype=np.dtype(cfg.dtype),
             n_classes=int(n_classes),
@@ -228,12 +277,17 @@ def fit_and_score(
     fit_time, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     W = np.asarray(model.W, dtype=np.float64)
     b = np.asarray(model.b, dtype=np.float64)
-    adv_train = float(linear_robust_accuracy(W, b, X, y, eps=eps))
-    adv_test = float(linear_robust_accuracy(W, b, Xt, yt, eps=eps))
+    margins_adv = adversarial_margins(W, b, X, y, eps=eps)
+    margins = adversarial_margins(W, b, X, y, eps=0.0)
+    adv_train = float(np.mean(margins_adv > 0))
+    adv_test = float(np.mean(adversarial_margins(W, b, Xt, yt, eps=eps) > 0))
     nat_train = float(np.mean(np.argmax(X @ W.T + b, axis=1) == y))
     nat_test = float(np.mean(np.argmax(Xt @ W.T + b, axis=1) == yt))
-    return {
+    trained_against = rule if cfg.solver == "sgd-attack" else "exact"
+    adv_train_rule = float(np.mean(linear_worst_case(W, b, X, y, eps=eps, rule=trained_against).margins > 0))
+    row: dict[str, Any] = {
         "adv_train_acc": adv_train,
+        "adv_train_acc_rule": adv_train_rule,
         "adv_test_acc": adv_test,
         "gap": adv_train - adv_test,
         "nat_train_acc": nat_train,
@@ -246,6 +300,15 @@ def fit_and_score(
         "fit_time_s": round(fit_time, 4),
         "fit_cpu_s": round(fit_cpu, 4),
     }
+    if measures:
+        from .measures import linear_measures
+
+        row.update(
+            linear_measures(
+                W, b, X, y, eps=eps, margins=margins, margins_adv=margins_adv, n_classes=n_classes
+            )
+        )
+    return row
 
 
 def gap_at(rows: Sequence[dict], **where: Any) -> float:
@@ -276,10 +339,15 @@ def plot_gap_panels(
     title: str,
     caption_text: str,
     cmap: str = "viridis",
+    panel_rows: str | None = None,
+    row_title: Any = None,
+    dashed: str | None = None,
+    dashed_label: str = "",
 ) -> Any:
     """Three panels against eps, one curve per ``group`` value, mean ± s.e. over repetitions.
 
-    The panels: the adversarial gap, the robust training accuracy, the robust test accuracy.
+    The panels: the adversarial gap, the robust training accuracy, the robust test accuracy; with
+    ``panel_rows``, one such row of panels per value of that column (e.g. the training rule).
 
     Parameters
     ----------
@@ -293,25 +361,59 @@ def plot_gap_panels(
         The figure's title and the caption under it.
     cmap : str
         The colormap of the curves.
+    panel_rows : str or None
+        A column whose values each get a row of panels (in order of first appearance; None: one row).
+    row_title : callable or None
+        The title of a row from its ``panel_rows`` value (put above its first panel).
+    dashed : str or None
+        A second robust-training-accuracy column drawn dashed in the same colours, in the rows
+        where it differs from ``adv_train_acc`` (e.g. the accuracy under the training attack).
+    dashed_label : str
+        Its legend entry.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.lines import Line2D
+
     from radbound import plot as rplot
 
-    fig, axes = rplot.subplots(1, 3, panel=(3.7, 3.1))
+    keys = [None] if panel_rows is None else list(dict.fromkeys(r[panel_rows] for r in rows))
+    fig, axes = rplot.subplots(len(keys), 3, panel=(3.7, 3.1))
+    axes = axes.reshape(len(keys), 3)
     panels = (
         ("gap", "adversarial gap (train − test robust acc.)"),
         ("adv_train_acc", "robust training accuracy"),
         ("adv_test_acc", "robust test accuracy"),
     )
     with rplot.style():
-        for ax, (col, ylabel) in zip(axes, panels):
-            rplot.errorbar_curves(ax, rows, x="eps", y=col, group=group, label=label, cmap=cmap)
-            ax.set_xlabel(r"$\epsilon$ ($\ell_\infty$ radius, train = test)")
-            ax.set_ylabel(ylabel)
-        axes[0].legend(loc="upper left")
+        for row_axes, key in zip(axes, keys):
+            sub = list(rows) if key is None else [r for r in rows if r[panel_rows] == key]
+            for ax, (col, ylabel) in zip(row_axes, panels):
+                rplot.errorbar_curves(ax, sub, x="eps", y=col, group=group, label=label, cmap=cmap)
+                ax.set_xlabel(r"$\epsilon$ ($\ell_\infty$ radius, train = test)")
+                ax.set_ylabel(ylabel)
+            row_axes[0].legend(loc="upper left")
+            if dashed is not None and any(r.get(dashed) != r["adv_train_acc"] for r in sub):
+                rplot.errorbar_curves(
+                    row_axes[1],
+                    sub,
+                    x="eps",
+                    y=dashed,
+                    group=group,
+                    label=label,
+                    cmap=cmap,
+                    ls="--",
+                    alpha=0.8,
+                )
+                handles = [
+                    Line2D([], [], color="0.3", ls="-", label="exact attack"),
+                    Line2D([], [], color="0.3", ls="--", label=dashed_label),
+                ]
+                row_axes[1].legend(handles=handles, loc="lower left")
+            if key is not None and row_title is not None:
+                row_axes[0].set_title(row_title(key), loc="left", fontsize=9, fontweight="bold")
         fig.suptitle(title, fontsize=10)
         fig.tight_layout()
         rplot.caption(fig, caption_text, width=150)
