@@ -89,7 +89,6 @@ MISSING_REFERENCES: dict[str, str] = {}
 
 #: Known gaps of the Parameters rule (strict xfails: a completed docstring fails here until removed).
 MISSING_PARAMETERS: dict[str, str] = {
-    "radbound.certify.clopper_pearson_lower": "Parameters section missing or incomplete",
     "radbound.adversarial_linear_rademacher": "Parameters section missing or incomplete",
     "radbound.bounds.adversarial_linear_sandwich": "Parameters section missing or incomplete",
     "radbound.bounds.dimension_factor": "Parameters section missing or incomplete",
