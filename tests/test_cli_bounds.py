@@ -167,6 +167,8 @@ def test_generalization_of_a_saved_model_with_radius_auto(tmp_path, capsys):
     loaded = LinearModel.load(path)
     ref = rb.bounds.model_generalization(loaded, X, y, margin="auto", eps=0.1, complexity="exact")
     assert math.isclose(g["value"], ref.value) and "post-hoc price" in g["terms"]
+    assert [pt["name"] for pt in g["posthoc"]["points"]] == ["scale"]
+    assert math.isclose(g["posthoc"]["log_price"], ref.posthoc.log_price)
     assert (
         _main(
             ["bound", "generalization", "--data", str(data), "--empirical-risk", "0.1"] + ["--margin", "auto"]

@@ -1,10 +1,16 @@
-"""Tests of radbound.data: IDX / npz loaders on files written here, download via file://, rescaling."""
+"""Tests of radbound.data: IDX / npz loaders on files written here, downloads (local mirror), rescaling."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import http.server
+import os
 import shutil
+import socket
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -461,26 +467,56 @@ def test_block_upsampling_turns_dimension_into_eps():
 # --- download --------------------------------------------------------------------------------
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no request log on stderr
+        pass
+
+
 @pytest.fixture
-def mirror(tmp_path, monkeypatch):
-    """A local file:// mirror holding tiny gz IDX files, with the checksum table pointed at them."""
+def http_mirror(tmp_path):
+    """A local HTTP server (127.0.0.1, a free port) serving a folder; stopped after the test."""
     src = tmp_path / "mirror"
     src.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(src))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield src, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _dead_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (a port just freed): connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def mirror(http_mirror, monkeypatch):
+    """Tiny gz IDX files on a local HTTP mirror behind a dead one, the checksums pointed at them."""
+    src, url = http_mirror
     arrays = _write_idx_dir(src, gz=True, seed=4)
     sums = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in src.glob("*.gz")}
     assert set(sums) == set(dl.SHA256)
     monkeypatch.setattr(dl, "SHA256", sums)
-    monkeypatch.setattr(dl, "MIRRORS", ("file:///nonexistent-radbound-mirror/", src.as_uri() + "/"))
+    monkeypatch.setattr(dl, "MIRRORS", (_dead_url(), url))
+    monkeypatch.setattr(dl, "RETRIES", 0)  # no waiting between attempts in the tests
     monkeypatch.delenv(ENV_VAR, raising=False)
     return src, arrays
 
 
-def test_download_from_file_mirror(mirror, tmp_path):
+def test_download_from_http_mirror(mirror, tmp_path):
     src, (x_train, y_train, x_test, y_test) = mirror
     cache = tmp_path / "cache"
     ds = load_mnist(download=True, cache_dir=cache)
     np.testing.assert_array_equal(ds.y, np.concatenate([y_train, y_test]).astype(np.int64))
-    assert sorted(p.name for p in cache.iterdir()) == sorted(dl.SHA256)  # no leftover .part files
+    assert sorted(p.name for p in cache.iterdir()) == sorted(dl.SHA256)  # no leftover temporary files
     # second call: files present and verified, no mirror needed
     shutil.rmtree(src)
     assert len(load_mnist(download=True, cache_dir=cache, subset="test")) == N_TEST
@@ -512,15 +548,40 @@ def test_corrupt_cached_file_is_fetched_again(mirror, tmp_path):
     cache.mkdir()
     (cache / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
     assert len(load_mnist(download=True, cache_dir=cache, subset="test")) == N_TEST
+    assert dl.sha256_file(cache / "t10k-labels-idx1-ubyte.gz") == dl.SHA256["t10k-labels-idx1-ubyte.gz"]
+
+
+def test_killed_download_leaves_no_temporary_file_behind(mirror, tmp_path):
+    """Temporary files of a killed download (old) are removed; one still being written (fresh) is not."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = [cache / "tmpk1ll3d", cache / "t10k-images-idx3-ubyte.gz.abc.part"]
+    fresh = cache / "tmpgrowing"
+    for path in [*stale, fresh]:
+        path.write_bytes(b"half a download")
+    old = time.time() - 2 * dl.STALE_SECONDS
+    for path in stale:
+        os.utime(path, (old, old))
+    load_mnist(download=True, cache_dir=cache, subset="test")
+    assert not any(p.exists() for p in stale)
+    assert fresh.exists()
 
 
 def test_download_offline_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(dl, "MIRRORS", ((tmp_path / "no-such-dir").as_uri() + "/",))
+    monkeypatch.setattr(dl, "MIRRORS", (_dead_url(),))
+    monkeypatch.setattr(dl, "RETRIES", 0)
     with pytest.raises(OSError) as info:
         dl.download_mnist(tmp_path / "cache", subset="train")
     msg = str(info.value)
     assert "could not download train-images-idx3-ubyte.gz" in msg
     assert "RADBOUND_MNIST" in msg and "load_mnist(path=DIR)" in msg
+
+
+def test_download_rejects_bad_options(tmp_path):
+    with pytest.raises(ValueError, match="timeout"):
+        dl.download_mnist(tmp_path, timeout=0)
+    with pytest.raises(TypeError, match="progress must be a bool"):
+        dl.download_mnist(tmp_path, progress="yes")
 
 
 def test_default_cache_dir(monkeypatch, tmp_path):

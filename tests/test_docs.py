@@ -294,7 +294,7 @@ def test_theory_page_has_its_label_and_reads_as_documentation(name):
     text = (DOCS / "theory" / f"{name}.md").read_text(encoding="utf-8")
     assert text.startswith(f"({THEORY[name]})=\n# ")
     # words of an internal specification, not of a document for readers
-    for phrase in ("Offer it as", "Do not pretend", "seed slides", "the seed", "to implement"):
+    for phrase in ("Offer it as", "Do not pretend", "slides", "the seed", "to implement"):
         assert phrase not in text, f"theory/{name}.md: {phrase!r}"
 
 

@@ -21,7 +21,7 @@ HEAVY = ("torch", "cvxpy", "sympy", "matplotlib", "tqdm", "joblib", "dask")
 #: Stricter subset for the numerical modules that must stay light.
 HEAVY_FOR_CORE = ("torch", "cvxpy", "sympy", "matplotlib")
 
-#: Every top-level module and subpackage of radbound (the architecture named in style.md, section 9).
+#: Every top-level module and subpackage of radbound (the subpackages listed in its docstring).
 MODULES = (
     "radbound.data",
     "radbound.complexity",
@@ -72,7 +72,7 @@ def _heavy_after_import(module: str) -> list[str]:
 
 
 def test_import_radbound_loads_no_heavy_dependency():
-    """``import radbound`` loads numpy and scipy only (style.md, section 10)."""
+    """``import radbound`` loads numpy and scipy only (the package docstring and README say so)."""
     loaded = _heavy_after_import("radbound")
     assert loaded == [], f"`import radbound` imported {loaded}; import them inside the functions using them"
 

@@ -91,11 +91,11 @@ def _khintchine_terms(m, *, W, X_cq, n):
     return {"natural complexity": W * X_cq / (m.sqrt(2) * n)}
 
 
-def _massart(X: np.ndarray, W: float) -> Bound:
+def _massart(X: np.ndarray, radius: float) -> Bound:
     n, d = X.shape
     return build_bound(
         _massart_terms,
-        {"W": W, "X_col": float(np.linalg.norm(X, axis=0).max()), "d": d, "n": n},
+        {"W": radius, "X_col": float(np.linalg.norm(X, axis=0).max()), "d": d, "n": n},
         reference="Massart's finite-class lemma (Massart 2000) applied to the 2d vectors +-X[:, j]",
         status="derived",
         name="massart",
@@ -105,7 +105,7 @@ def _massart(X: np.ndarray, W: float) -> Bound:
     )
 
 
-def _frobenius(X: np.ndarray, W: float, p: float, rows: bool) -> Bound:
+def _frobenius(X: np.ndarray, radius: float, p: float, rows: bool) -> Bound:
     n, d = X.shape
     if rows:
         stat = {"X_row": float(np.linalg.norm(X, axis=1).max())}
@@ -114,7 +114,7 @@ def _frobenius(X: np.ndarray, W: float, p: float, rows: bool) -> Bound:
     what = "max_i ||x_i||_2 sqrt(n)" if rows else "||X||_F"
     return build_bound(
         _frobenius_terms,
-        {"W": W, "d": d, "q": _dual(p), "n": n, **stat},
+        {"W": radius, "d": d, "q": _dual(p), "n": n, **stat},
         reference="Jensen: E||sum_i sigma_i x_i||_2 <= ||X||_F (e.g. Kakade, Sridharan & Tewari 2008)",
         status="derived",
         name="max-row" if rows else "frobenius",
@@ -170,17 +170,17 @@ def linear_rademacher_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0, form: 
     """
     X = _to_numpy(X)
     p = check_exponent(p, "p")
-    W = check_nonnegative(radius, "radius")
+    radius = check_nonnegative(radius, "radius")
     form = check_choice(form, "form", ("auto", "massart", "frobenius", "max-row"))
     if form == "massart" and p != 1.0:
         raise ValueError(f"form='massart' needs p == 1, got p={p!r}")
     if form == "massart":
-        return _massart(X, W)
+        return _massart(X, radius)
     if form in ("frobenius", "max-row"):
-        return _frobenius(X, W, p, rows=form == "max-row")
-    candidates = [_frobenius(X, W, p, rows=False), _frobenius(X, W, p, rows=True)]
+        return _frobenius(X, radius, p, rows=form == "max-row")
+    candidates = [_frobenius(X, radius, p, rows=False), _frobenius(X, radius, p, rows=True)]
     if p == 1.0:
-        candidates.append(_massart(X, W))
+        candidates.append(_massart(X, radius))
     return min(candidates, key=lambda b: b.value)
 
 
@@ -211,13 +211,13 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
     """
     X = _to_numpy(X)
     p = check_exponent(p, "p")
-    W = check_nonnegative(radius, "radius")
+    radius = check_nonnegative(radius, "radius")
     n, d = X.shape
     q = _dual(p)
     stat = float(norm(np.linalg.norm(X, axis=0), q))
     return build_bound(
         _khintchine_terms,
-        {"W": W, "X_cq": stat, "n": n},
+        {"W": radius, "X_cq": stat, "n": n},
         reference="Jensen + Khintchine inequality with Szarek's constant 1/sqrt(2) (Szarek 1976)",
         status="derived",
         kind="lower",
@@ -245,7 +245,7 @@ class _Natural:
 
 
 def _natural_mc(
-    X: np.ndarray, p: float, W: float, est: Estimate, delta: float = 0.05, extra: float = 0.0
+    X: np.ndarray, p: float, radius: float, est: Estimate, delta: float = 0.05, extra: float = 0.0
 ) -> dict:
     """McDiarmid half-width of a Monte-Carlo estimate of R_S(F), at level delta, on the estimate's draws.
 
@@ -253,13 +253,13 @@ def _natural_mc(
     """
     if est.is_exact:
         return {}
-    c = 2.0 * W * norm(X, _dual(p)) / X.shape[0] + extra
+    c = 2.0 * radius * norm(X, _dual(p)) / X.shape[0] + extra
     n_draws = check_int(est.n_draws, "the Estimate's n_draws", minimum=2)
     h = mcdiarmid_half_width(c, n_draws, delta, antithetic=est.antithetic)
     return {"monte_carlo": 1.0, "mc_half_width": h, "mc_delta": delta}
 
 
-def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
+def _natural_term(X, p, radius, complexity, n_draws, seed, lower: bool) -> _Natural:
     if isinstance(complexity, LowerEstimate):
         raise TypeError("complexity must be an estimate of R_S(F), got a LowerEstimate (a lower estimate)")
     if isinstance(complexity, AdversarialEstimate):
@@ -270,7 +270,7 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
             "paper",
             estimate_note(complexity, "R_S (natural complexity on the adversarial estimator's sign vectors)"),
             complexity.mean_abs_s,
-            _natural_mc(X, p, W, complexity),
+            _natural_mc(X, p, radius, complexity),
             complexity,
         )
     if isinstance(complexity, Estimate):
@@ -281,7 +281,7 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
             "paper",
             estimate_note(complexity, "R_S"),
             None,
-            _natural_mc(X, p, W, complexity),
+            _natural_mc(X, p, radius, complexity),
             complexity,
         )
     if isinstance(complexity, Bound):
@@ -300,24 +300,24 @@ def _natural_term(X, p, W, complexity, n_draws, seed, lower: bool) -> _Natural:
     method = check_choice(complexity, "complexity", _COMPLEXITY_METHODS)
     if method == "closed-form":
         b = (
-            linear_rademacher_lower_bound(X, p=p, radius=W)
+            linear_rademacher_lower_bound(X, p=p, radius=radius)
             if lower
-            else linear_rademacher_bound(X, p=p, radius=W)
+            else linear_rademacher_bound(X, p=p, radius=radius)
         )
         return _Natural(
             b.value, dict(b.inputs), b.formula_builder, b.status, f"R_S(F) replaced by its {b.name} bound."
         )
-    natural = linear_rademacher(X, p=p, radius=W, method=method, n_draws=n_draws, seed=seed)
-    return _natural_term(X, p, W, natural, n_draws, seed, lower)
+    natural = linear_rademacher(X, p=p, radius=radius, method=method, n_draws=n_draws, seed=seed)
+    return _natural_term(X, p, radius, natural, n_draws, seed, lower)
 
 
 def _check_common(X, eps, p, radius, attack_norm):
     X = _to_numpy(X)
     eps = check_nonnegative(eps, "eps")
     p = check_exponent(p, "p")
-    W = check_nonnegative(radius, "radius")
+    radius = check_nonnegative(radius, "radius")
     r = check_exponent(attack_norm, "attack_norm")
-    return X, eps, p, W, r
+    return X, eps, p, radius, r
 
 
 def _dim_note(d: int, p: float, r: float) -> str:
@@ -438,14 +438,14 @@ def adversarial_linear_upper_bound(
     >>> bool(np.isclose(b.value, 0.5 + 0.1 * 2 / 2))   # eps W d^(1/2) / sqrt(n)
     True
     """
-    X, eps, p, W, r = _check_common(X, eps, p, radius, attack_norm)
+    X, eps, p, radius, r = _check_common(X, eps, p, radius, attack_norm)
     form = check_choice(form, "form", _UPPER_FORMS)
     n, d = X.shape
-    nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=False)
+    nat = _natural_term(X, p, radius, complexity, n_draws, seed, lower=False)
     D = dimension_factor(d, p, r)
     draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
     use_draws = form == "sharp" and draws is not None
-    inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
+    inputs: dict[str, float] = {"epsilon": eps, "W": radius, "n": n, **dimension_inputs(d, p, r)}
     if draws is not None and use_draws:
         inputs["S_abs"] = draws.mean_abs_s
     b = build_bound(
@@ -470,7 +470,7 @@ def adversarial_linear_upper_bound(
     mc = nat.constants()
     if draws is not None and use_draws:
         # the per-draw value R + eps W D (-s)_+ / n also moves by 2 eps W D / n when sigma_i flips
-        mc = _natural_mc(X, p, W, draws, extra=2.0 * eps * W * D / n)
+        mc = _natural_mc(X, p, radius, draws, extra=2.0 * eps * radius * D / n)
     a_n = _a_n(form, n, draws.mean_abs_s if draws is not None and use_draws else None)
     return replace(b, constants={"D": D, "A_n": a_n} | mc)
 
@@ -539,11 +539,11 @@ def adversarial_linear_lower_bound(
     >>> bool(np.isclose(b.value, 2.0 * 2 * 1.5 / 8))   # eps W sqrt(d) E|s| / (2n), E|s| = 3/2 for n = 4
     True
     """
-    X, eps, p, W, r = _check_common(X, eps, p, radius, attack_norm)
+    X, eps, p, radius, r = _check_common(X, eps, p, radius, attack_norm)
     form = check_choice(form, "form", _LOWER_FORMS)
     c = check_positive(c, "c")
     n, d = X.shape
-    nat = _natural_term(X, p, W, complexity, n_draws, seed, lower=True)
+    nat = _natural_term(X, p, radius, complexity, n_draws, seed, lower=True)
     D = dimension_factor(d, p, r)
     draws = nat.estimate if isinstance(nat.estimate, AdversarialEstimate) else None
     use_draws = form == "sharp" and draws is not None
@@ -554,7 +554,7 @@ def adversarial_linear_lower_bound(
             f"c={c!r} exceeds the proved constant 1/(2 sqrt 2) = {C_LOWER:.6f}; the bound is unverified",
             stacklevel=2,
         )
-    inputs: dict[str, float] = {"epsilon": eps, "W": W, "n": n, **dimension_inputs(d, p, r)}
+    inputs: dict[str, float] = {"epsilon": eps, "W": radius, "n": n, **dimension_inputs(d, p, r)}
     if form == "paper":
         inputs["c"] = c
     if draws is not None and use_draws:

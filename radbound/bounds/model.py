@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._lp import norm, ramp
 from .._validation import (
     check_binary_labels,
     check_choice,
@@ -216,7 +217,7 @@ def _candidate_margins(margin: Any, natural_margins: np.ndarray, grid: Grid, pos
 
 
 def _candidate_scales(
-    margin: Any, norm: float, natural_margins: np.ndarray, grid: Grid, posthoc: bool
+    margin: Any, w_norm: float, natural_margins: np.ndarray, grid: Grid, posthoc: bool
 ) -> list[tuple[float, Any]]:
     """(margin used, grid point of the scale rho = ||w|| / gamma) pairs to evaluate.
 
@@ -226,20 +227,20 @@ def _candidate_scales(
     ||w|| / m_max to 1024 ||w|| / m_max."""
     if not posthoc:
         return [(float(margin), None)]
-    if norm == 0.0:  # the zero model: nothing is data-dependent but the (irrelevant) margin
+    if w_norm == 0.0:  # the zero model: nothing is data-dependent but the (irrelevant) margin
         pt = grid.up("scale", 0.0)
         return [(1.0 if margin == "auto" else float(margin), pt)]
     if margin != "auto":
-        pt = grid.up("scale", norm / margin)
-        return [(norm / pt.grid_value, pt)]
+        pt = grid.up("scale", w_norm / margin)
+        return [(w_norm / pt.grid_value, pt)]
     m_max = float(np.abs(natural_margins).max())
     if not m_max > 0:
         raise ValueError("margin='auto' needs a model with a non-zero margin on some sample")
-    lo, hi = grid.up("scale", norm / m_max), grid.up("scale", 1024.0 * norm / m_max)
+    lo, hi = grid.up("scale", w_norm / m_max), grid.up("scale", 1024.0 * w_norm / m_max)
     out = []
     for j in range(lo.index, hi.index + 1):
         pt = grid.up("scale", grid.point(j))
-        out.append((norm / pt.grid_value, pt))
+        out.append((w_norm / pt.grid_value, pt))
     return out
 
 
@@ -273,13 +274,13 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
     if has_bias:  # fold the bias into a constant feature (the attack may move it: a stronger adversary)
         X = np.hstack([X, np.ones((n, 1))])
         W = np.append(W, b) if binary else np.hstack([W, np.asarray(b)[:, None]])
-    norm = float(np.linalg.norm(W, ord=p)) if binary else float(np.linalg.norm(W, ord=p, axis=1).max())
-    radius = norm
-    scales = _candidate_scales(margin, norm, adversarial_margins(W, None, X, y, eps=0.0), grid, posthoc)
+    w_norm = float(norm(W, p)) if binary else float(norm(W, p).max())
+    radius = w_norm
+    scales = _candidate_scales(margin, w_norm, adversarial_margins(W, None, X, y, eps=0.0), grid, posthoc)
     adversarial = eps > 0
     risk = "adversarial" if adversarial else "natural"
     notes = [
-        f"linear model, ||w||_p = {norm:.6g} (p = {p:g})"
+        f"linear model, ||w||_p = {w_norm:.6g} (p = {p:g})"
         + (", bias folded in as a constant feature the attack may move" if has_bias else "")
     ]
     results = []
@@ -422,7 +423,7 @@ def _network(net, X, y, *, margin, eps, r, delta, bound, posthoc, grid) -> Bound
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for gamma in _candidate_margins(margin, margins, grid, posthoc):
-            R_n = float(np.mean(np.clip(1.0 - margins / gamma, 0.0, 1.0)))
+            R_n = float(np.mean(ramp(margins, gamma)))
             comp = fn(net, X, margin=gamma, posthoc=posthoc, grid=grid, norms=norms)
             results.append(
                 _generalization(

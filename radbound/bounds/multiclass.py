@@ -58,8 +58,8 @@ def _prepare(X, y, n_classes, margin, p, radius):
     y, K = check_multiclass_labels(y, n, n_classes, "y")
     gamma = check_positive(margin, "margin")
     p = check_exponent(p, "p")
-    W = check_nonnegative(radius, "radius")
-    return X, y, K, gamma, p, W
+    radius = check_nonnegative(radius, "radius")
+    return X, y, K, gamma, p, radius
 
 
 def _check_leading(c: Any) -> tuple[float, str]:
@@ -84,16 +84,16 @@ def _mc_constants(est: Estimate, factor: float) -> dict[str, float]:
     return {"monte_carlo": 1.0, "mc_half_width": factor * est.half_width(), "mc_delta": est.delta}
 
 
-def _rescale(W: float, est: MulticlassEstimate) -> float:
+def _rescale(radius: float, est: MulticlassEstimate) -> float:
     """The estimate's value is (radius/n) sum_k E_k at its own radius; the bound uses radius W."""
     if est.radius > 0:
-        return W / est.radius
+        return radius / est.radius
     if est.is_exact:
         return 0.0
     raise ValueError("complexity: a Monte-Carlo MulticlassEstimate computed at radius 0 cannot be rescaled")
 
 
-def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> MulticlassEstimate:
+def _complexity_estimate(X, y, K, p, radius, complexity, n_draws, seed) -> MulticlassEstimate:
     if isinstance(complexity, Estimate):
         if not isinstance(complexity, MulticlassEstimate):
             raise TypeError(
@@ -116,7 +116,7 @@ def _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed) -> Multiclass
             f"complexity must be one of ['auto', 'exact', 'monte-carlo'] or an Estimate, got {complexity!r}"
         )
     return multiclass_rademacher(
-        X, y, p=p, radius=W, n_classes=K, method=complexity, n_draws=n_draws, seed=seed
+        X, y, p=p, radius=radius, n_classes=K, method=complexity, n_draws=n_draws, seed=seed
     )
 
 
@@ -194,14 +194,14 @@ def multiclass_natural_bound(
     >>> bool(np.isclose(b.value, 2 * 3 * 1 * 2 / 4))          # E||sigma||_2 = 2 for 4 orthonormal rows
     True
     """
-    X, y, K, gamma, p, W = _prepare(X, y, n_classes, margin, p, radius)
+    X, y, K, gamma, p, radius = _prepare(X, y, n_classes, margin, p, radius)
     C, status = _check_leading(leading_constant)
     n = X.shape[0]
-    est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
+    est = _complexity_estimate(X, y, K, p, radius, complexity, n_draws, seed)
     return build_bound(
         _natural_terms,
-        {"C": C, "K": K, "W": W, "E_S": est.full, "gamma": gamma, "n": n},
-        constants={"C": C} | _mc_constants(est, C * K / gamma * _rescale(W, est)),
+        {"C": C, "K": K, "W": radius, "E_S": est.full, "gamma": gamma, "n": n},
+        constants={"C": C} | _mc_constants(est, C * K / gamma * _rescale(radius, est)),
         reference=f"{YIN_2019}, theorem on multi-class linear classifiers (natural bound)",
         status=status,
         name="multiclass-natural",
@@ -271,28 +271,28 @@ def multiclass_adversarial_bound(
     >>> bool(np.isclose(b.value, 2 * 1 * 2 / 1 * (1 + 1) / 2))   # E_0 = E_1 = 1
     True
     """
-    X, y, K, gamma, p, W = _prepare(X, y, n_classes, margin, p, radius)
+    X, y, K, gamma, p, radius = _prepare(X, y, n_classes, margin, p, radius)
     eps = check_nonnegative(eps, "eps")
     r = check_exponent(attack_norm, "attack_norm")
     C, status = _check_leading(leading_constant)
     if status == "paper":
         status = "derived"
     n, d = X.shape
-    est = _complexity_estimate(X, y, K, p, W, complexity, n_draws, seed)
+    est = _complexity_estimate(X, y, K, p, radius, complexity, n_draws, seed)
     D = dimension_factor(d, p, r)
     return build_bound(
         _adversarial_terms,
         {
             "C": C,
             "K": K,
-            "W": W,
+            "W": radius,
             "gamma": gamma,
             "epsilon": eps,
             "n": n,
             **dimension_inputs(d, p, r),
             "E": list(est.per_class),
         },
-        constants={"C": C, "D": D} | _mc_constants(est, C * K / gamma * _rescale(W, est)),
+        constants={"C": C, "D": D} | _mc_constants(est, C * K / gamma * _rescale(radius, est)),
         reference=(
             f"{YIN_2019}, theorem on multi-class linear classifiers (adversarial bound; "
             "leading constant 2WK/gamma, docs/theory/multiclass.md)"
@@ -377,12 +377,12 @@ def multiclass_ramp_lower_estimate(
     --------
     >>> import numpy as np
     >>> from radbound.bounds import multiclass_ramp_lower_estimate
-    >>> # n = 1, x = 1, K = 2: R = (1 - (1 - 2W/gamma)_+) / 2 = 1/4 for W = 1/4, gamma = 1
+    >>> # n = 1, x = 1, K = 2: R = (1 - (1 - 2W/gamma)_+) / 2 = 1/4 for radius W = 1/4, gamma = 1
     >>> est = multiclass_ramp_lower_estimate([[1.0]], [0], n_classes=2, margin=1.0, radius=0.25, seed=0)
     >>> bool(np.isclose(est.value, 0.25))
     True
     """
-    X, y, K, gamma, p, W = _prepare(X, y, n_classes, margin, p, radius)
+    X, y, K, gamma, p, radius = _prepare(X, y, n_classes, margin, p, radius)
     eps = check_nonnegative(eps, "eps")
     r = check_exponent(attack_norm, "attack_norm")
     n_restarts = check_int(n_restarts, "n_restarts", minimum=1)
@@ -398,7 +398,7 @@ def multiclass_ramp_lower_estimate(
             n_classes=K,
             margin=gamma,
             p=p,
-            radius=W,
+            radius=radius,
             eps=eps,
             attack_norm=r,
             n_restarts=n_restarts,

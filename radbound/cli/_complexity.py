@@ -175,6 +175,15 @@ def _bound_json(b: Bound, est: Estimate | None = None) -> dict:
         "stderr": None if est is None else est.stderr,
         "estimate_method": None if est is None else est.method,
         "notes": b.notes,
+        "posthoc": None
+        if b.posthoc is None
+        else {
+            "log_price": b.posthoc.log_price,
+            "points": [
+                {"name": pt.name, "value": pt.value, "grid_value": pt.grid_value, "log_price": pt.log_price}
+                for pt in b.posthoc.points
+            ],
+        },
     }
 
 

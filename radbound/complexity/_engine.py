@@ -196,6 +196,18 @@ def _estimate_fields(est: Estimate) -> dict[str, Any]:
 
 
 def _run(
+    oracle: _Oracle, bounded_differences: Any = None, **sampling: Any
+) -> tuple[Estimate, dict[str, float]]:
+    """Estimate ``E[column]`` for every column; the Estimate is of ``E[column 0] / n``.
+
+    ``sampling`` holds the public estimators' shared options (``method``, ``n_draws``, ``seed``,
+    ``antithetic``, ``delta``, ``chunk_size``; see :func:`empirical_rademacher`), passed on as
+    received. Returns the Estimate and the means of all columns (raw, on the same sign vectors).
+    """
+    return _estimate(oracle, bounded_differences=bounded_differences, **sampling)
+
+
+def _estimate(
     oracle: _Oracle,
     *,
     method: str,
@@ -206,10 +218,6 @@ def _run(
     delta: float = 0.05,
     chunk_size: Any = None,
 ) -> tuple[Estimate, dict[str, float]]:
-    """Estimate ``E[column]`` for every column; the Estimate is of ``E[column 0] / n``.
-
-    Returns the Estimate and the means of all columns (raw, on the same sign vectors).
-    """
     n = oracle.n
     method = _resolve_method(method, n)
     delta = check_probability(delta, "delta")
@@ -340,14 +348,8 @@ def empirical_rademacher(
         raise TypeError(f"sup must be callable (signs -> values), got {type(sup).__name__}")
     n = check_int(n, "n", minimum=1)
     nx = get_backend(backend=backend)
-    est, _ = _run(
-        _CallableOracle(sup, n, nx),
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        antithetic=antithetic,
-        bounded_differences=bounded_differences,
-        delta=delta,
-        chunk_size=chunk_size,
+    sampling = dict(
+        method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
+    est, _ = _run(_CallableOracle(sup, n, nx), bounded_differences, **sampling)
     return est

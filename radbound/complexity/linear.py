@@ -118,16 +118,10 @@ def linear_rademacher(
     n = int(X.shape[0])
     oracle = LinearOracle(X, None, q=q, eps=0.0, mode="natural", radius=radius, nx=nx)
     c = 2.0 * radius * _row_norms(X, nx, q) / n
-    est, _ = _run(
-        oracle,
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        antithetic=antithetic,
-        bounded_differences=c,
-        delta=delta,
-        chunk_size=chunk_size,
+    sampling = dict(
+        method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
+    est, _ = _run(oracle, c, **sampling)
     return est
 
 
@@ -231,16 +225,10 @@ def adversarial_linear_rademacher(
         )
     oracle = LinearOracle(X, y, q=q, eps=eps, mode=mode, radius=radius, nx=nx)
     c = 2.0 * radius * (_row_norms(X, nx, q) + eps * kappa) / n
-    est, means = _run(
-        oracle,
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        antithetic=antithetic,
-        bounded_differences=c,
-        delta=delta,
-        chunk_size=chunk_size,
+    sampling = dict(
+        method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
+    est, means = _run(oracle, c, **sampling)
     return AdversarialEstimate(
         **_estimate_fields(est), natural=means["natural"] / n, mean_abs_s=means["abs_s"], dim_factor=kappa
     )

@@ -26,11 +26,11 @@ __all__ = ["multiclass_rademacher"]
 
 
 class _MulticlassOracle(_Oracle):
-    """Columns: W * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then one per class."""
+    """Columns: radius * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then per class."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, K: int, q: float, W: float, nx: Any) -> None:
+    def __init__(self, X: np.ndarray, y: np.ndarray, K: int, q: float, radius: float, nx: Any) -> None:
         super().__init__(X.shape[0], nx)
-        self.X, self.q, self.W = X, q, W
+        self.X, self.q, self.radius = X, q, radius
         self.masks = [(y == k).astype(np.float64) for k in range(K)]
         self.columns = ("value", "full") + tuple(f"E_{k}" for k in range(K))
 
@@ -44,7 +44,7 @@ class _MulticlassOracle(_Oracle):
         out[:, 1] = norm(S @ self.X, self.q)
         for k, mask in enumerate(self.masks):
             out[:, 2 + k] = norm((S * mask) @ self.X, self.q) if mask.any() else 0.0
-        out[:, 0] = self.W * out[:, 2:].sum(axis=1)
+        out[:, 0] = self.radius * out[:, 2:].sum(axis=1)
         return out
 
 
@@ -122,26 +122,20 @@ def multiclass_rademacher(
     n = Xn.shape[0]
     yk, K = check_multiclass_labels(y, n, n_classes, "y")
     p = check_exponent(p, "p")
-    W = check_positive(radius, "radius")
+    radius = check_positive(radius, "radius")
     q = dual_exponent(p)
     nx = get_backend(backend="numpy")
-    oracle = _MulticlassOracle(Xn, yk, K, q, W, nx)
-    c = 2.0 * W * norm(Xn, q) / n
-    est, means = _run(
-        oracle,
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        antithetic=antithetic,
-        bounded_differences=c,
-        delta=delta,
-        chunk_size=chunk_size,
+    oracle = _MulticlassOracle(Xn, yk, K, q, radius, nx)
+    c = 2.0 * radius * norm(Xn, q) / n
+    sampling = dict(
+        method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
+    est, means = _run(oracle, c, **sampling)
     return MulticlassEstimate(
         **_estimate_fields(est),
         per_class=tuple(means[f"E_{k}"] for k in range(K)),
         full=means["full"],
         class_sizes=tuple(int((yk == k).sum()) for k in range(K)),
         p=p,
-        radius=W,
+        radius=radius,
     )

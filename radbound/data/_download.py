@@ -1,21 +1,35 @@
-"""Download of the four standard MNIST files, each checked against its SHA-256.
+"""Download of the four standard MNIST files with pooch, each checked against its SHA-256.
 
 The checksums are those of the gzip files as distributed by Y. LeCun's page and mirrored by
 PyTorch (``ossci-datasets`` S3 bucket, used by torchvision) and TensorFlow (``cvdf-datasets``
 Google Storage bucket, used by ``tf.keras``/TFDS); the same four values appear in many
 independent projects' download scripts. Sizes: 9,912,422 / 28,881 / 1,648,877 / 4,542 bytes.
+
+pooch (Uieda et al., JOSS 2020) does the work: known hashes, retries, a progress bar on a
+terminal, downloads into a temporary file that is moved into place only when its hash matches.
+radbound adds the mirror list (each file is tried on every mirror in turn), the operating
+system's cache folder as default destination, and the clean-up of temporary files left behind by
+a download that was killed (they are removed once they are older than :data:`STALE_SECONDS`).
+Nothing here runs unless asked: ``load_mnist()`` uses the bundled digits, offline.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import urllib.error
-import urllib.request
+import sys
+import time
 from pathlib import Path
 
-__all__ = ["MIRRORS", "SHA256", "FILES", "default_cache_dir", "download_mnist", "sha256_file"]
+__all__ = [
+    "MIRRORS",
+    "SHA256",
+    "FILES",
+    "RETRIES",
+    "STALE_SECONDS",
+    "default_cache_dir",
+    "download_mnist",
+    "sha256_file",
+]
 
 #: Base URLs tried in order (each must end with "/"); the file name is appended.
 MIRRORS: tuple[str, ...] = (
@@ -38,6 +52,12 @@ FILES: dict[str, tuple[str, str]] = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
+#: Extra attempts per mirror after a failed download (pooch waits between attempts).
+RETRIES = 2
+
+#: A temporary download file untouched for this long (seconds) belongs to a killed download.
+STALE_SECONDS = 3600.0
+
 HOW_TO_SUPPLY = (
     "To use the full MNIST without network access, copy the four standard files "
     "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
@@ -46,60 +66,67 @@ HOW_TO_SUPPLY = (
     "load_mnist() with neither uses the bundled 10,000 digits."
 )
 
-_CHUNK = 1 << 16
-
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/radbound/mnist``, else ``~/.cache/radbound/mnist``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "radbound" / "mnist"
+    """The operating system's cache folder for radbound's MNIST files (``pooch.os_cache``).
+
+    ``$XDG_CACHE_HOME/radbound/mnist`` or ``~/.cache/radbound/mnist`` on Linux, the usual
+    per-user cache folders on macOS and Windows.
+    """
+    import pooch
+
+    return Path(pooch.os_cache("radbound")) / "mnist"
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+    """Hex SHA-256 of a file, read in chunks (``pooch.file_hash``)."""
+    import pooch
+
+    return pooch.file_hash(str(path), alg="sha256")
 
 
-def _fetch(url: str, dest: Path, expected: str, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``dest``; move it into place only if the hash matches."""
-    request = urllib.request.Request(url, headers={"User-Agent": "radbound"})
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
-            for block in iter(lambda: resp.read(_CHUNK), b""):
-                h.update(block)
-                out.write(block)
-        got = h.hexdigest()
-        if got != expected:
-            raise ValueError(f"sha256 mismatch for {url}: expected {expected}, got {got}")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _remove_stale_temporaries(directory: Path, now: float | None = None) -> list[Path]:
+    """Delete temporary files of killed downloads: pooch's ``tmp*`` and older ``*.part`` files.
+
+    Only files untouched for :data:`STALE_SECONDS` go, so that a download running in another
+    process (whose file is still growing) is left alone.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for path in [*directory.glob("tmp*"), *directory.glob("*.part")]:
+        try:
+            if path.is_file() and now - path.stat().st_mtime > STALE_SECONDS:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # removed meanwhile by its own process
+            continue
+    return removed
 
 
 def download_mnist(
-    directory: str | os.PathLike | None = None, *, subset: str = "all", timeout: float = 60.0
+    directory: str | os.PathLike | None = None,
+    *,
+    subset: str = "all",
+    timeout: float = 60.0,
+    progress: bool | None = None,
 ) -> Path:
     """Download the standard MNIST files into ``directory`` and verify their SHA-256.
 
     Files already present with the right checksum are kept (no network access); a present file
     with a wrong checksum is downloaded again. Each file is tried on every mirror of
-    :data:`MIRRORS` in turn; a download whose SHA-256 differs from :data:`SHA256` is discarded.
+    :data:`MIRRORS` in turn, each with :data:`RETRIES` retries; a download whose SHA-256 differs
+    from :data:`SHA256` is discarded. Temporary files of earlier, killed downloads are removed.
 
     Parameters
     ----------
     directory : path-like, optional
-        Default :func:`default_cache_dir` (``~/.cache/radbound/mnist``).
+        Default :func:`default_cache_dir` (the operating system's cache folder).
     subset : {"all", "train", "test"}
         Which files to fetch.
     timeout : float
         Seconds per connection attempt.
+    progress : bool, optional
+        Show a progress bar (tqdm); default: when standard error is a terminal.
 
     Returns
     -------
@@ -112,33 +139,49 @@ def download_mnist(
         When a file cannot be obtained with the right checksum from any mirror; the message lists
         each mirror's failure and says how to supply the files by hand.
     """
-    from .._validation import check_choice
+    from .._validation import check_choice, check_positive
 
     check_choice(subset, "subset", ("all", "train", "test"))
+    timeout = check_positive(timeout, "timeout")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool or None, got {progress!r}")
+    import pooch
+
+    progress = sys.stderr.isatty() if progress is None else progress
     directory = default_cache_dir() if directory is None else Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(directory)
     parts = ("train", "test") if subset == "all" else (subset,)
-    for part in parts:
-        for stem in FILES[part]:
-            fname = stem + ".gz"
-            expected = SHA256[fname]
-            dest = directory / fname
-            if dest.is_file() and sha256_file(dest) == expected:
-                continue
-            failures = []
-            for base in MIRRORS:
-                url = base + fname
-                try:
-                    _fetch(url, dest, expected, timeout)
-                    break
-                except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
-                    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-                    failures.append(f"  {url}: {reason}")
-            else:
-                raise OSError(
-                    f"could not download {fname} with sha256 {expected} from any mirror:\n"
-                    + "\n".join(failures)
-                    + "\n"
-                    + HOW_TO_SUPPLY
-                )
+    registry = {name: f"sha256:{digest}" for name, digest in SHA256.items()}
+    downloader = pooch.HTTPDownloader(
+        progressbar=progress, timeout=timeout, headers={"User-Agent": "radbound"}
+    )
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch announces every download at INFO level
+    try:
+        for part in parts:
+            for stem in FILES[part]:
+                _fetch_from_mirrors(pooch, stem + ".gz", directory, registry, downloader)
+    finally:
+        logger.setLevel(level)
     return directory
+
+
+def _fetch_from_mirrors(pooch, fname: str, directory: Path, registry: dict, downloader) -> None:
+    failures = []
+    for base in MIRRORS:
+        fetcher = pooch.create(path=directory, base_url=base, registry=registry, retry_if_failed=RETRIES)
+        try:
+            fetcher.fetch(fname, downloader=downloader)
+            return
+        except ValueError as exc:  # pooch: the downloaded file's hash differs from the known one
+            failures.append(f"  {base}{fname}: sha256 mismatch, expected {SHA256[fname]} ({exc})")
+        except Exception as exc:  # network errors (requests' exceptions), refused connections, ...
+            failures.append(f"  {base}{fname}: {type(exc).__name__}: {exc}")
+    raise OSError(
+        f"could not download {fname} with sha256 {SHA256[fname]} from any mirror:\n"
+        + "\n".join(failures)
+        + "\n"
+        + HOW_TO_SUPPLY
+    )

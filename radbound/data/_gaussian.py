@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .._lp import dual_exponent, norm
+from .._lp import dual_exponent, norm, ramp
 from .._validation import (
     check_exponent,
     check_int,
@@ -79,7 +79,7 @@ def _gaussian_ramp(mean: np.ndarray, std: np.ndarray, margin: float) -> np.ndarr
         g_a = _ramp_antiderivative(a)
         g_b = _ramp_antiderivative(b)
         smooth = (s / margin) * (g_b - g_a)
-    point = 1.0 - np.clip(mean, 0.0, margin) / margin
+    point = ramp(mean, margin)
     return np.clip(np.where(pos, smooth, point), 0.0, 1.0)
 
 

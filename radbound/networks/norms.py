@@ -324,7 +324,9 @@ def spectral_norm(
     input_shape : tuple
         ``(C, H, W)`` for a convolution (ignored for Dense).
     method : {"auto", "exact", "fft", "lanczos", "power"}
-        ``"auto"``: exact for Dense, FFT for circular stride-1 same-size convolutions, else Lanczos.
+        ``"auto"``: exact for Dense, FFT for circular convolutions whose output positions hit every
+        input residue equally often (e.g. stride 1, output size = input size), else Lanczos with the
+        certified FFT upper value (:ref:`theory-conv-certificate`).
     tol : float
         Relative residual :math:`\|A^\top A v - \theta v\| \le \text{tol}\,\theta` to stop iterating.
     max_iter : int

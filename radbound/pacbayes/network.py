@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .._lp import dual_exponent
+from .._lp import dual_exponent, norm
 from .._threads import limit_blas_threads
 from .._validation import (
     check_choice,
@@ -338,7 +338,7 @@ def _robust_logits(torch: Any, Ws: list[Any], bs: list[Any], x: Any, y: Any, eps
         return a
     W1 = Ws[0]
     mu = x @ W1.T + bs[0]
-    rad = eps * torch.linalg.vector_norm(W1, ord=q, dim=1).expand_as(mu)
+    rad = eps * norm(W1, q).expand_as(mu)
     for W, b in zip(Ws[1:-1], bs[1:-1]):
         lo, hi = torch.relu(mu - rad), torch.relu(mu + rad)
         mu, rad = (hi + lo) / 2, (hi - lo) / 2
@@ -356,9 +356,7 @@ def _robust_logits(torch: Any, Ws: list[Any], bs: list[Any], x: Any, y: Any, eps
     else:  # no hidden layer: the exact worst case of a linear model
         z = x @ W1.T + bs[0]
         diff = W1[y][:, None, :] - W1[None, :, :]
-        lower = (
-            z[torch.arange(x.shape[0]), y][:, None] - z - eps * torch.linalg.vector_norm(diff, ord=q, dim=-1)
-        )
+        lower = z[torch.arange(x.shape[0]), y][:, None] - z - eps * norm(diff, q)
     return -lower
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radbound._lp import norm, ramp
 from radbound.studies.common.linear import check_count, check_grid, check_protocol
 from radbound.studies.common.mnist import check_data, mnist_split, training_sample
 from radbound.study import Study, claim
@@ -77,7 +78,7 @@ def cells(cfg: BoundVsGapConfig) -> list[dict]:
 
 
 def _ramp(m: np.ndarray, gamma: float) -> float:
-    return float(np.mean(np.clip(1.0 - m / gamma, 0.0, 1.0)))
+    return float(np.mean(ramp(m, gamma)))
 
 
 def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
@@ -112,7 +113,7 @@ def compute_cell(cfg: BoundVsGapConfig, cell: dict, seed: int) -> list[dict]:
     n, J = X.shape[0], len(RHO_EXPONENTS)
     rows = []
     for p in cfg.p:
-        R = float(np.max(np.linalg.norm(Wa, ord=p, axis=1)))
+        R = float(np.max(norm(Wa, p)))
         est = multiclass_rademacher(
             Xa, y, p=p, radius=R, n_classes=K, method="monte-carlo", n_draws=cfg.n_draws, seed=seed
         )

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from radbound._lp import norm, ramp
 from radbound.studies.common.linear import check_count, check_grid
 from radbound.studies.common.mnist import check_data, mnist_split, training_sample
 from radbound.study import Study, claim
@@ -180,7 +181,7 @@ def cells(cfg: CertificatesConfig) -> list[dict]:
 
 # ----------------------------------------------------------------------------- Rademacher comparisons
 def _ramp(m: np.ndarray, gamma: float) -> float:
-    return float(np.mean(np.clip(1.0 - m / gamma, 0.0, 1.0)))
+    return float(np.mean(ramp(m, gamma)))
 
 
 def _linear_rademacher(W, b, X, y, eps, cfg, seed) -> tuple[float, str]:
@@ -196,7 +197,7 @@ def _linear_rademacher(W, b, X, y, eps, cfg, seed) -> tuple[float, str]:
     n, J = X.shape[0], len(RHO_EXPONENTS)
     best, name = math.inf, ""
     for p in (1.0, 2.0):
-        R = float(np.max(np.linalg.norm(Wa, ord=p, axis=1)))
+        R = float(np.max(norm(Wa, p)))
         est = multiclass_rademacher(
             Xa, y, p=p, radius=R, n_classes=K, method="monte-carlo", n_draws=cfg.rademacher_draws, seed=seed
         )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radbound._lp import dual_exponent
 from radbound.studies.common.linear import check_count, check_grid
 from radbound.studies.common.mnist import check_data, mnist_split
 from radbound.study import Study, claim
@@ -135,7 +136,7 @@ def _plabel(p: float) -> str:
         return r"$p=\infty$ ($q=1$): $d^{1/q}=d$"
     if p == 1:
         return r"$p=1$ ($q=\infty$): $d^{1/q}=1$"
-    q = p / (p - 1)
+    q = dual_exponent(p)
     return rf"$p={p:g}$ ($q={q:g}$): $d^{{1/q}}=d^{{{1 / q:.3g}}}$"
 
 
