@@ -57,7 +57,20 @@ def style() -> Iterator[None]:
 def subplots(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (3.8, 3.0), **kwargs: Any):
     """``plt.subplots`` with the house style and a figure size of ``panel`` per axes.
 
-    Returns ``(fig, axes)`` with ``axes`` always a flat numpy array.
+    Parameters
+    ----------
+    nrows, ncols : int, default 1
+        Grid of panels.
+    panel : (float, float), default (3.8, 3.0)
+        Width and height of one panel in inches.
+    **kwargs
+        Passed to ``matplotlib.pyplot.subplots`` (e.g. ``sharey=True``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : numpy.ndarray
+        The axes, always a flat array.
     """
     import matplotlib.pyplot as plt
 
@@ -70,6 +83,15 @@ def subplots(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (3.
 
 def mean_sem(values: Sequence[float]) -> tuple[float, float]:
     r"""Mean and standard error :math:`s/\sqrt k` (sample std, ``ddof=1``; 0 for one value).
+
+    Parameters
+    ----------
+    values : sequence of float
+        :math:`k \ge 1` numbers.
+
+    Returns
+    -------
+    mean, sem : float
 
     Examples
     --------
@@ -89,6 +111,19 @@ def aggregate(rows: Sequence[Mapping[str, Any]], value: str, by: Sequence[str]) 
 
     Groups come out sorted by their ``by`` values. Each output dict holds the
     ``by`` columns and ``mean``, ``sem``, ``n``.
+
+    Parameters
+    ----------
+    rows : sequence of mappings
+        Records (e.g. the rows of a study's CSV); rows where ``value`` is missing or None are skipped.
+    value : str
+        The column averaged.
+    by : sequence of str
+        The columns that define a group.
+
+    Returns
+    -------
+    list of dict
 
     Examples
     --------
@@ -111,6 +146,17 @@ def aggregate(rows: Sequence[Mapping[str, Any]], value: str, by: Sequence[str]) 
 
 def colors(n: int, cmap: str = "viridis") -> list:
     """``n`` colours spread over a colormap (darkest first, the end avoided for contrast).
+
+    Parameters
+    ----------
+    n : int
+        Number of colours.
+    cmap : str, default "viridis"
+        A matplotlib colormap name.
+
+    Returns
+    -------
+    list of RGBA tuples
 
     Examples
     --------
@@ -137,8 +183,27 @@ def errorbar_curves(
 ) -> list[dict[str, Any]]:
     """Plot mean ± s.e. of ``y`` against ``x``, one curve per value of ``group``.
 
-    ``label`` is a format string or a function of the group value. Returns the
-    aggregated points (see :func:`aggregate`).
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    rows : sequence of mappings
+        The records.
+    x, y : str
+        Columns of the horizontal axis and of the averaged value.
+    group : str, optional
+        Column whose values give one curve each (one curve in all when omitted).
+    label : str or callable, default "{}"
+        Legend label of a curve: a format string or a function of the group value.
+    cmap : str, default "viridis"
+        Colormap of the curves (:func:`colors`).
+    **kwargs
+        Passed to ``ax.errorbar``.
+
+    Returns
+    -------
+    list of dict
+        The aggregated points (see :func:`aggregate`).
     """
     by = [group, x] if group else [x]
     agg = aggregate(rows, y, by)
@@ -179,6 +244,18 @@ def wrap_caption(text: str, width: int = 120) -> str:
     Each paragraph (separated by ``"\n"``) is wrapped on its own; a mathtext span counts as the
     characters it shows (``\epsilon`` as one), not as its source.
 
+    Parameters
+    ----------
+    text : str
+        The caption; ``"\n"`` separates paragraphs.
+    width : int, default 120
+        Line length in rendered characters.
+
+    Returns
+    -------
+    str
+        The wrapped text.
+
     Examples
     --------
     >>> out = wrap_caption(r"radius $\epsilon \le 0.1$ here", width=10)
@@ -204,5 +281,16 @@ def caption(fig: Any, text: str, *, width: int = 120, fontsize: float = 7.5) -> 
     """Put a wrapped caption under the figure (kept by ``savefig(bbox_inches="tight")``).
 
     ``$...$`` spans are matplotlib mathtext and are never split across lines (:func:`wrap_caption`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    text : str
+        The caption.
+    width : int, default 120
+        Line length in rendered characters.
+    fontsize : float, default 7.5
+        Font size in points.
     """
     fig.text(0.01, -0.01, wrap_caption(text, width), ha="left", va="top", fontsize=fontsize, color="0.25")

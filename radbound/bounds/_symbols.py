@@ -42,6 +42,20 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     :math:`r = \infty`; the general :math:`\ell_r` form follows Awasthi, Frank &
     Mohri (2020) (:doc:`/theory/binary_linear`, [derived]).
 
+    Parameters
+    ----------
+    d : int >= 1
+        Dimension of the inputs.
+    p : float in [1, inf], default 2
+        Weight norm of the class.
+    attack_norm : float in [1, inf], default inf
+        :math:`r` of the :math:`\ell_r` attack.
+
+    Returns
+    -------
+    float
+        :math:`D \ge 1`.
+
     Notes
     -----
     On :math:`\mathbb R^d`, :math:`\|w\|_{r^*} \le \|w\|_p` when :math:`r^* \ge p` and

@@ -28,6 +28,21 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
 
     Status: derived (McDiarmid 1989; Hoeffding 1963).
 
+    Parameters
+    ----------
+    est : Estimate
+        A Monte-Carlo (or exact) estimate of an empirical Rademacher complexity.
+    delta : float in (0, 1)
+        Probability that the deviation is exceeded.
+    value_range : float, optional
+        :math:`R`, a bound on the absolute value of every draw's :math:`\sup(\sigma)/n`; needed only
+        when ``est`` carries no interval.
+
+    Returns
+    -------
+    float
+        :math:`t \ge 0` (0 for an exact estimate).
+
     Notes
     -----
     Both routes read the one-sided tail :math:`\exp(-t^2/V)` (bounded differences, :math:`V` as

@@ -195,6 +195,20 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
     by Jensen (the norm of :math:`|v|` is convex) and Szarek's optimal Khintchine constant
     :math:`\mathbb E|\sum_i \sigma_i a_i| \ge \|a\|_2/\sqrt 2`. Status ``"derived"``.
 
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        The sample.
+    p : float in [1, inf], default 2
+        Weight norm of the class; :math:`q` is its dual exponent.
+    radius : float >= 0, default 1
+        :math:`W`, the radius of the weight ball.
+
+    Returns
+    -------
+    Bound
+        A lower bound (``kind="lower"``) with its formula.
+
     References
     ----------
     Szarek (1976), "On the best constants in the Khinchin inequality", Studia Mathematica 58 (the
@@ -629,6 +643,37 @@ def adversarial_linear_sandwich(
     vectors), so that with
     ``form="sharp"`` and antithetic Monte-Carlo draws ``lower <= estimate <= upper`` holds exactly.
     ``form="paper"`` uses the paper's forms (upper with :math:`1/\sqrt n`, lower with ``c``).
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        The sample.
+    y : array of shape (n,) with entries in {-1, +1}
+        Binary labels (they enter the adversarial complexity, not the bounds' closed-form terms).
+    eps : float >= 0
+        Attack radius :math:`\epsilon`.
+    p : float in [1, inf], default 2
+        Weight norm of the class :math:`\|w\|_p \le W`.
+    radius : float > 0, default 1
+        :math:`W`.
+    attack_norm : float, default inf
+        :math:`r` of the :math:`\ell_r` attack: ``inf`` (the paper's case) or the dual exponent of ``p``.
+    form : {"sharp", "paper"}, default "sharp"
+        Constants of both bounds, as in :func:`adversarial_linear_upper_bound` and
+        :func:`adversarial_linear_lower_bound`.
+    c : float, default 1/(2 sqrt 2)
+        The constant of the paper's lower bound (used with ``form="paper"``).
+    method : {"auto", "exact", "monte-carlo"}, default "auto"
+        How the complexity is computed (:func:`radbound.adversarial_linear_rademacher`).
+    n_draws : int, optional
+        Monte-Carlo sign vectors (default of the estimator).
+    seed : int or numpy.random.Generator, optional
+        Seed of the Monte-Carlo draws.
+
+    Returns
+    -------
+    LinearSandwich
+        ``lower``, ``estimate`` and ``upper`` (and ``holds``: ``lower <= estimate <= upper``).
 
     References
     ----------

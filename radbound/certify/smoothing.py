@@ -103,6 +103,20 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
     -------
     ndarray
 
+    Parameters
+    ----------
+    k : int or array of ints in [0, n]
+        Observed numbers of successes (vectorised).
+    n : int >= 1
+        Number of trials.
+    alpha : float in (0, 1)
+        Probability that the bound exceeds the true :math:`p`.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\underline p`, the shape of ``k``.
+
     References
     ----------
     Clopper & Pearson (1934), Biometrika 26: the exact binomial interval (its lower end at level

@@ -76,7 +76,9 @@ def linear_rademacher(
         The sample, one row per point (numpy, or a torch tensor: computed in torch
         on its device).
     p : float in [1, inf]
-        Weight norm; ``radius`` is :math:`W`.
+        Weight norm: the class is :math:`\{x \mapsto \langle w, x\rangle : \|w\|_p \le W\}`.
+    radius : float > 0
+        :math:`W`, the radius of the weight ball (default 1). The complexity is linear in it.
     method, n_draws, seed, antithetic, delta, chunk_size, backend
         As in :func:`radbound.empirical_rademacher` (exact for ``n <= 20`` by
         default). Monte Carlo reports the McDiarmid interval with
@@ -168,7 +170,9 @@ def adversarial_linear_rademacher(
     eps : float >= 0
         Attack radius :math:`\epsilon`.
     p : float in [1, inf]
-        Weight norm; ``radius`` is :math:`W`.
+        Weight norm of the class.
+    radius : float > 0
+        :math:`W`, the radius of the weight ball :math:`\|w\|_p \le W` (default 1).
     attack_norm : float
         :math:`r`; ``inf`` (the paper's case) or the dual exponent of ``p``.
     method, n_draws, seed, antithetic, delta, chunk_size, backend

@@ -314,6 +314,18 @@ def conv_geometry(layer: Conv2d, input_shape: Sequence[int]) -> dict[str, Any]:
     ``input_shape`` and ``output_shape`` :math:`(c_{out}, \lfloor (H + p_t + p_b - k_h)/s_h\rfloor + 1,
     \dots)`.
 
+    Parameters
+    ----------
+    layer : Conv2d
+        The convolution (its weight shape, stride and padding rule are read).
+    input_shape : sequence of 3 ints
+        ``(C, H, W)`` of one input; ``C`` must equal the layer's input channels.
+
+    Returns
+    -------
+    dict
+        Keys ``pads``, ``stride``, ``kernel``, ``input_shape``, ``output_shape``.
+
     Examples
     --------
     >>> import numpy as np
@@ -420,6 +432,18 @@ def unrolled_matrix(layer: Dense | Conv2d, input_shape: Sequence[int]) -> np.nda
 
     Column :math:`j` is the layer applied to the :math:`j`-th basis vector, so
     ``unrolled_matrix(layer, s) @ x.ravel() == layer.forward(x[None], linear_only=True).ravel()``.
+
+    Parameters
+    ----------
+    layer : Dense or Conv2d
+        The layer; its bias is left out (the linear part only).
+    input_shape : sequence of ints
+        Shape of one input of the layer (``(d,)`` for Dense, ``(C, H, W)`` for Conv2d).
+
+    Returns
+    -------
+    numpy.ndarray of shape (output size, input size)
+        The matrix, float64.
 
     Examples
     --------

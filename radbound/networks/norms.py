@@ -114,6 +114,16 @@ def dense_spectral_norm(weight: Any) -> float:
     The top eigenvalue of the smaller Gram matrix (LAPACK ``syevr`` restricted to one eigenvalue)
     is accurate to a relative :math:`O(\epsilon_{\text{mach}})`, and much cheaper than a full SVD.
 
+    Parameters
+    ----------
+    weight : array of shape (m, k)
+        The matrix :math:`A` (finite entries).
+
+    Returns
+    -------
+    float
+        :math:`\|A\|_\sigma`.
+
     Notes
     -----
     A computational helper. The singular values of :math:`A` are the square roots of the
@@ -400,6 +410,22 @@ def row_norms(
     the squared kernel correlated with an all-ones input. Circular padding wraps the taps instead
     (taps landing on the same pixel are added first). Returns an array of shape ``output_shape``.
 
+    Parameters
+    ----------
+    layer : Dense or Conv2d
+        The layer; for a convolution :math:`A` is its operator on flattened inputs.
+    input_shape : sequence of 3 ints, optional
+        ``(C, H, W)`` of the layer's input; required for a Conv2d, ignored for a Dense layer.
+    ord : {1, 2}, default 2
+        Norm of each row.
+    reference : array, optional
+        :math:`M`, of the weight's shape (a Dense matrix or a Conv2d kernel); default 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        One norm per output unit: shape ``(m,)`` for Dense, the output shape ``(C', H', W')`` for Conv2d.
+
     Notes
     -----
     A computational helper: row :math:`r` of the unrolled operator holds each kernel tap once per
@@ -453,6 +479,19 @@ def l21_norm(
 ) -> float:
     r""":math:`\|A^\top - M^\top\|_{2,1} = \sum_r \|(A - M)_{r\cdot}\|_2`, the sum of the row norms of A - M.
 
+    Parameters
+    ----------
+    layer : Dense or Conv2d
+        The layer; for a convolution :math:`A` is its operator on flattened inputs.
+    input_shape : sequence of 3 ints, optional
+        ``(C, H, W)`` of the layer's input; required for a Conv2d, ignored for a Dense layer.
+    reference : array, optional
+        :math:`M`, of the weight's shape (a Dense matrix or a Conv2d kernel); default 0.
+
+    Returns
+    -------
+    float
+
     Notes
     -----
     :math:`\|B\|_{2,1}` is the sum of the :math:`\ell_2` norms of the columns of :math:`B`; the
@@ -479,6 +518,19 @@ def frobenius_norm(
     layer: Dense | Conv2d, input_shape: Sequence[int] | None = None, *, reference: Any = None
 ) -> float:
     r"""Frobenius norm :math:`\|A - M\|_F` of the layer's operator (not of the kernel).
+
+    Parameters
+    ----------
+    layer : Dense or Conv2d
+        The layer; for a convolution :math:`A` is its operator on flattened inputs.
+    input_shape : sequence of 3 ints, optional
+        ``(C, H, W)`` of the layer's input; required for a Conv2d, ignored for a Dense layer.
+    reference : array, optional
+        :math:`M`, of the weight's shape (a Dense matrix or a Conv2d kernel); default 0.
+
+    Returns
+    -------
+    float
 
     Notes
     -----
@@ -508,6 +560,17 @@ def l1inf_norm(layer: Dense | Conv2d, input_shape: Sequence[int] | None = None) 
 
     It is the :math:`\ell_\infty \to \ell_\infty` operator norm.
 
+    Parameters
+    ----------
+    layer : Dense or Conv2d
+        The layer; for a convolution :math:`A` is its operator on flattened inputs.
+    input_shape : sequence of 3 ints, optional
+        ``(C, H, W)`` of the layer's input; required for a Conv2d, ignored for a Dense layer.
+
+    Returns
+    -------
+    float
+
     Notes
     -----
     :math:`\|A x\|_\infty = \max_r |\sum_c A_{rc} x_c| \le \max_r \|A_{r\cdot}\|_1 \|x\|_\infty`,
@@ -532,6 +595,18 @@ def l1inf_norm(layer: Dense | Conv2d, input_shape: Sequence[int] | None = None) 
 
 def lipschitz(layer: Any, *, norm: float = 2) -> float:
     r"""Lipschitz constant (bound) of a layer without weights in :math:`\ell_2` or :math:`\ell_\infty`.
+
+    Parameters
+    ----------
+    layer : ReLU, Flatten or MaxPool2d
+        A layer without weights.
+    norm : {2, inf}, default 2
+        The :math:`\ell_p` norm on inputs and outputs (any value other than 2 is read as
+        :math:`\ell_\infty`).
+
+    Returns
+    -------
+    float
 
     Notes
     -----
@@ -617,6 +692,26 @@ def network_norms(
     synchronisation; on a busy 2-core machine all bounds of the paper's CNN took 0.64 s this way
     against 9.0 s with the default threads (``benchmarks/bench_threads.py``). ``blas_threads`` is
     deprecated (it overrides that choice, with a ``DeprecationWarning``) and will be removed.
+
+    Parameters
+    ----------
+    net : Network
+        The network (Dense / Conv2d layers with ReLU, MaxPool2d, Flatten between them).
+    method : {"auto", "exact", "fft", "lanczos", "power"}, default "auto"
+        How each spectral norm is computed, as in :func:`spectral_norm`.
+    tol : float, default 1e-10
+        Relative residual at which the spectral-norm iterations stop (:func:`spectral_norm`).
+    max_iter : int, default 2000
+        Iteration budget of each spectral norm (:func:`spectral_norm`).
+    seed : int or numpy.random.Generator, default 0
+        Start vectors of the iterations.
+    blas_threads : int, optional
+        Deprecated: a BLAS thread count overriding the internal choice of one thread.
+
+    Returns
+    -------
+    NetworkNorms
+        Per-layer :class:`LayerNorms` and the Lipschitz products of the weightless layers.
 
     Notes
     -----

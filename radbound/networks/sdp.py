@@ -64,6 +64,18 @@ def _vector(v: Any, name: str) -> np.ndarray:
 def sdp_matrix(v: Any, W: Any) -> np.ndarray:
     r"""The symmetric matrix :math:`Q(v, W)` of size :math:`1 + d + m` (blocks 1 | d | m).
 
+    Parameters
+    ----------
+    v : array of shape (m,)
+        :math:`v = V^\top c`, the output direction pulled back to the hidden units.
+    W : array of shape (m, d)
+        The hidden layer's weight matrix.
+
+    Returns
+    -------
+    numpy.ndarray of shape (1 + d + m, 1 + d + m)
+        :math:`Q(v, W)` as in the module docstring.
+
     Examples
     --------
     >>> import numpy as np
@@ -129,6 +141,21 @@ def sdp_certificate(Q: Any, *, solver: str = "auto", **solver_options: Any) -> S
     (first order, much faster for larger :math:`N`) otherwise. Measured here on a busy 2-core
     machine: :math:`d = 49, m = 16` (7x7 images) Clarabel 16 s, SCS 1 s; :math:`d = 196, m = 8` (14x14)
     SCS about a minute per SDP.
+
+    Parameters
+    ----------
+    Q : array of shape (N, N)
+        A symmetric matrix, e.g. :func:`sdp_matrix`.
+    solver : str, default "auto"
+        A cvxpy solver name (``"CLARABEL"``, ``"SCS"``, ...), or ``"auto"`` as above.
+    **solver_options
+        Passed to ``cvxpy.Problem.solve`` (e.g. ``eps`` or ``max_iters`` for SCS).
+
+    Returns
+    -------
+    SDPCertificate
+        The recomputed value, the certified upper value (use it where a bound is needed) and
+        :math:`\sum_{ij}|Q_{ij}|`.
 
     References
     ----------
@@ -233,6 +260,26 @@ def surrogate_adversarial_loss(
     :math:`k`, :math:`(f_y - f_k)(x') \ge (f_y - f_k)(x) - \frac\epsilon4 (\mathrm{SDP}(Q(v_k, W)) +
     \mathrm{SDP}(-Q(v_y, W)))`. The certified SDP values are used, so the inequality holds whatever
     the solver accuracy. Constants as in the paper's form; status unverified against its text.
+
+    Parameters
+    ----------
+    net : Network
+        A one-hidden-layer ReLU network ``Dense, ReLU, Dense`` with :math:`K \ge 2` outputs.
+    X : array of shape (n, d)
+        The sample.
+    y : array of shape (n,)
+        Class labels in ``0..K-1``.
+    eps : float >= 0
+        Radius :math:`\epsilon` of the :math:`\ell_\infty` attack.
+    margin : float > 0, default 1
+        :math:`\gamma` of the ramp loss.
+    solver : str, default "auto"
+        The cvxpy solver of each SDP (:func:`sdp_certificate`).
+
+    Returns
+    -------
+    SurrogateLoss
+        Per-sample losses, their mean, the penalty and the certified SDP values.
 
     References
     ----------

@@ -39,6 +39,18 @@ def claim(condition: Any, message: str) -> None:
 
     What a study's ``check(rows, cfg)`` uses for each claim of its figure.
 
+    Parameters
+    ----------
+    condition : object
+        Anything with a truth value (e.g. a comparison of two measured numbers).
+    message : str
+        The claim, as a reader of the figure would state it.
+
+    Raises
+    ------
+    FigureClaimError
+        When ``condition`` is false (unlike ``assert``, also under ``python -O``).
+
     Examples
     --------
     >>> claim(0.2 > 0.1, "the gap grows with eps")
@@ -60,6 +72,18 @@ def cell_seed(seed: int, index: int) -> int:
 
     a deterministic function of ``(seed, index)`` only, so the same cell gets the
     same randomness whatever the order, the number of workers or the resumption.
+
+    Parameters
+    ----------
+    seed : int
+        The run's master seed :math:`s`.
+    index : int
+        The cell's position :math:`i` in the grid.
+
+    Returns
+    -------
+    int
+        A non-negative integer below :math:`2^{63}`.
 
     Examples
     --------
@@ -98,6 +122,15 @@ def _tuplify(value: Any) -> Any:
 def config_to_dict(cfg: Any) -> dict[str, Any]:
     """The config dataclass as a plain JSON-serialisable dict (tuples become lists).
 
+    Parameters
+    ----------
+    cfg : dataclass instance
+        A study's config.
+
+    Returns
+    -------
+    dict
+
     Examples
     --------
     >>> from dataclasses import dataclass
@@ -120,6 +153,18 @@ def config_from_dict(config_cls: type, data: Mapping[str, Any]) -> Any:
 
     Unknown keys are an error; missing keys take the dataclass defaults.
 
+    Parameters
+    ----------
+    config_cls : type
+        The study's frozen config dataclass.
+    data : mapping
+        Field name -> value (e.g. the ``config`` of a run's JSON record).
+
+    Returns
+    -------
+    config_cls
+        The config.
+
     Examples
     --------
     >>> from dataclasses import dataclass
@@ -139,6 +184,15 @@ def config_from_dict(config_cls: type, data: Mapping[str, Any]) -> Any:
 
 def cell_key(cell: Mapping[str, Any]) -> str:
     """The canonical key of a grid cell: its JSON with sorted keys.
+
+    Parameters
+    ----------
+    cell : mapping
+        The cell's parameters (JSON-serialisable values).
+
+    Returns
+    -------
+    str
 
     Examples
     --------

@@ -90,6 +90,15 @@ def studies_dir(path: str | os.PathLike | None = None) -> Path | None:
     In order: ``path`` (the CLI's ``--studies-dir``), the ``RADBOUND_STUDIES``
     environment variable; when neither is given, None (the modules of :mod:`radbound.studies`).
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The folder given by the caller.
+
+    Returns
+    -------
+    pathlib.Path or None
+
     Examples
     --------
     >>> import tempfile
@@ -121,6 +130,15 @@ def find_studies(path: str | os.PathLike | None = None) -> dict[str, StudyLocati
     ``_`` (found through :mod:`importlib.resources`; subpackages such as
     :mod:`radbound.studies.common` are not studies). With a folder (see :func:`studies_dir`):
     its ``*.py`` files instead.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A folder of one's own study modules (default: the packaged figures).
+
+    Returns
+    -------
+    dict of str to StudyLocation
 
     Examples
     --------
@@ -193,7 +211,17 @@ def load_study_source(name: str, filename: str, source: str) -> Study:
 
 
 def load_study_file(path: str | os.PathLike) -> Study:
-    """Load the study defined in the module file ``path`` (its name is the file stem)."""
+    """Load the study defined in the module file ``path`` (its name is the file stem).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A Python file defining ``STUDY``.
+
+    Returns
+    -------
+    Study
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"study file must exist, got {str(path)!r}")
@@ -204,6 +232,17 @@ def load_study(name: str, path: str | os.PathLike | None = None) -> Study:
     """Load the study ``name``: a packaged figure, or a module of the folder ``path``.
 
     An unknown name is a ``ValueError`` listing the known ones (and the closest, if any).
+
+    Parameters
+    ----------
+    name : str
+        The study's name (its module name).
+    path : str or os.PathLike, optional
+        A folder of one's own study modules (default: the packaged figures).
+
+    Returns
+    -------
+    Study
 
     Examples
     --------

@@ -428,7 +428,18 @@ def quarantine(path: Path, *, copy: bool = False) -> Path:
 
 
 def read_record(path: Path) -> dict[str, Any]:
-    """Load a run's JSON record; a damaged file is a :class:`DamagedFileError` naming file and line."""
+    """Load a run's JSON record; a damaged file is a :class:`DamagedFileError` naming file and line.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``NAME.json`` written by a run.
+
+    Returns
+    -------
+    dict
+        The record (``config``, ``seed``, ``sessions``, ...).
+    """
     if not path.exists():
         raise FileNotFoundError(f"no run record {str(path)!r}: run the study first (without --plot-only)")
     text = path.read_bytes().decode("utf-8", "replace")

@@ -114,6 +114,21 @@ class StudyInterrupted(KeyboardInterrupt):
 def check_output_dir(out: str | os.PathLike) -> Path:
     """Create ``out`` if needed and check that files can be written in it.
 
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The output folder of a run.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is a file or cannot be written to.
+
     Examples
     --------
     >>> import tempfile, pathlib

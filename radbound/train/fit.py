@@ -185,6 +185,31 @@ def fit_path(
     ``solver="fast"`` each fit is warm-started from the previous model; with ``solver="cvxpy"``
     all fits share one compiled parametrised program. Returns the models in path order.
 
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Training inputs.
+    y : array of shape (n,)
+        Labels, as in :func:`fit_linear`.
+    eps : float or sequence of float
+        Attack radii, >= 0.
+    lam : float or sequence of float
+        l1 penalty weights, >= 0 (broadcast against ``eps``).
+    loss : {"logistic", "hinge", "multiclass-hinge", "softmax"}
+        The convex loss of every fit.
+    solver : {"fast", "cvxpy"}, default "fast"
+        As in :func:`fit_linear`.
+    attack_norm : float, default inf
+        r in [1, inf] of the :math:`\ell_r` attack.
+    **options
+        Passed to every :func:`fit_linear` call (``fit_intercept``, ``n_classes``, solver options);
+        with ``solver="fast"`` an explicit ``warm_start`` replaces the previous model.
+
+    Returns
+    -------
+    list of LinearModel
+        One model per point of the path, in path order.
+
     Examples
     --------
     >>> import numpy as np

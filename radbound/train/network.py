@@ -74,6 +74,24 @@ def paper_network(
     by 4 (two 2x2 poolings). Default initialisation of torch (Kaiming-uniform), drawn under
     ``torch.manual_seed(seed)`` inside a forked RNG (the global torch RNG is left untouched).
 
+    Parameters
+    ----------
+    channels : (int, int), default (32, 64)
+        Output channels of the two 5x5 convolutions.
+    hidden : int, default 1024
+        Width of the fully connected hidden layer.
+    n_classes : int, default 10
+        Number of outputs.
+    image_size : int, default 28
+        Side of the square one-channel input images (divisible by 4).
+    seed : int or None, default 0
+        Seed of the initialisation; None draws from torch's global RNG.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``Conv2d, ReLU, MaxPool2d, Conv2d, ReLU, MaxPool2d, Flatten, Linear, ReLU, Linear``.
+
     Examples
     --------
     >>> import importlib.util
@@ -112,7 +130,20 @@ def paper_network(
 
 
 def l1_penalty(model: Any, which: str = "all") -> Any:
-    r""":math:`\sum_h \|A_h\|_1` over the weights (no biases) of all Linear / Conv2d layers, or the first."""
+    r""":math:`\sum_h \|A_h\|_1` over the weights (no biases) of all Linear / Conv2d layers, or the first.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network with at least one ``nn.Linear`` or ``nn.Conv2d`` layer.
+    which : {"all", "first"}, default "all"
+        Sum over every such layer, or take the first one only (in module order).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, differentiable with respect to the weights.
+    """
     from torch import nn
 
     check_choice(which, "which", ("all", "first"))
@@ -228,11 +259,33 @@ def fit_network(
         Attack radius and :math:`\ell_1` penalty weight.
     penalty : {"all", "first"}
         Penalise all weights or only the first convolution kernel.
+    n_steps : int, default 100,000
+        Adam steps (one mini-batch each).
+    batch_size : int, default 50
+        Mini-batch size.
+    lr : float, default 1e-4
+        Adam learning rate.
+    pgd_steps : int, default 40
+        PGD iterations per batch.
+    pgd_step_size : float, default 0.01
+        PGD step size.
+    random_start : bool, default True
+        Start PGD from a uniform point of the :math:`\ell_\infty` ball.
+    channels : (int, int), default (32, 64)
+        Convolution channels of :func:`paper_network`.
+    hidden : int, default 1024
+        Hidden width of :func:`paper_network`.
+    image_size : int, default 28
+        Side of the images (rows of ``X`` are reshaped to ``(1, image_size, image_size)``).
     seed : int or numpy Generator
         Seeds initialisation, batch order and PGD random starts (a Generator is asked
         for one int): same seed, same device -> same run.
     device : str or torch.device, optional
         Default: the device of ``X`` (CPU for numpy input).
+    log_every : int, default 100
+        Record the training loss every ``log_every`` steps (and at the last one) in ``history``.
+    progress : bool, default False
+        Show a tqdm progress bar of the steps.
 
     Returns
     -------
