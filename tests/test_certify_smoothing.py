@@ -106,6 +106,33 @@ def test_linear_model_classes_label_the_predictions():
     assert cert.prediction.tolist() == [4, 7, 9] and cert.correct.all()
 
 
+def test_unpacks_as_prediction_and_radius_with_documented_abstentions():
+    """``prediction, radius = certify_smoothed(...)``; abstentions: -1 (multi-class), 0 (binary), radius 0.
+
+    The points on a decision boundary have p_A = 1/2 exactly (closed form), so the upper-bounded
+    p_lower cannot exceed 1/2 except with probability alpha: CERTIFY abstains there.
+    """
+    w = np.array([1.0, 0.0])
+    X = np.array([[2.0, 0.3], [0.0, 0.5], [-2.0, 1.0]])  # the middle point lies on the hyperplane
+    prediction, radius = certify_smoothed(
+        (w, 0.0), X, [1, 1, -1], sigma=0.5, n0=50, n=500, alpha=0.001, seed=0
+    )
+    cert = certify_smoothed((w, 0.0), X, [1, 1, -1], sigma=0.5, n0=50, n=500, alpha=0.001, seed=0)
+    assert np.array_equal(prediction, cert.prediction) and np.array_equal(radius, cert.radius)
+    assert prediction.tolist() == [1.0, 0.0, -1.0] and cert.abstain.tolist() == [False, True, False]
+    assert radius[1] == 0 and np.all(radius[[0, 2]] > 0) and np.all(radius[[0, 2]] < 2.0)
+    W = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, -5.0]])  # classes 0 and 1 tie on x_1 = 0
+    prediction, radius = certify_smoothed(
+        (W, None), X[:2], None, sigma=0.5, n0=50, n=500, alpha=0.001, seed=0
+    )
+    assert prediction.tolist() == [0, -1] and radius[1] == 0 and radius[0] > 0
+    # a Generator seed: the same streams as the int seed it was made from
+    again = certify_smoothed((W, None), X[:2], sigma=0.5, n0=50, n=500, seed=np.random.default_rng(0))
+    assert np.array_equal(
+        again.counts, certify_smoothed((W, None), X[:2], sigma=0.5, n0=50, n=500, seed=0).counts
+    )
+
+
 def test_bad_input_is_refused_clearly():
     w = np.ones(2)
     X = np.zeros((2, 2))

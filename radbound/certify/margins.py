@@ -50,7 +50,7 @@ from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
 from ._models import as_network, is_affine, model_labels, prepare_inputs
 
-__all__ = ["CertifiedMargins", "certified_margins"]
+__all__ = ["CertifiedMargins", "certify", "certified_margins"]
 
 _METHODS = ("crown", "ibp", "sdp")
 _INTERMEDIATE = ("auto", "crown", "ibp")
@@ -64,7 +64,7 @@ _MEMORY_BUDGET = 256 * 2**20
 
 @dataclass(frozen=True)
 class CertifiedMargins:
-    r"""Certified lower bounds on the adversarial margins of a sample.
+    r"""Certified lower bounds on the adversarial margins of a sample: the result of :func:`certify`.
 
     Attributes
     ----------
@@ -514,7 +514,7 @@ def _sdp_margins(net: Network, Xf: np.ndarray, y: np.ndarray, binary: bool, eps:
 # ---------------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------------
-def certified_margins(
+def certify(
     net: Any,
     X: Any,
     y: Any,
@@ -539,6 +539,8 @@ def certified_margins(
     the margin is :math:`y_i f(x')`. For each class :math:`k \ne y_i` the specification
     :math:`(e_{y_i} - e_k)^\top f` is folded into the last linear layer, bounded from below, and
     :math:`m_i` is the smallest of these bounds (``pairwise`` keeps them all).
+    :func:`certified_margins` returns the margins :math:`m_i` alone; this function returns them
+    with what was certified and how (a :class:`CertifiedMargins`).
 
     * ``"ibp"`` (Gowal et al. 2018): boxes through the layers; the first linear layer is bounded
       exactly on :math:`\mathcal S_i`, later ones by interval arithmetic
@@ -602,6 +604,13 @@ def certified_margins(
     Returns
     -------
     CertifiedMargins
+        ``.margins`` (shape (n,), float64 for numpy inputs, a tensor for tensor inputs), the per-class
+        bounds ``.pairwise``, ``.certified_accuracy``, ``.statement``, ``.exact`` and the bound method
+        of each hidden layer ``.intermediate``.
+
+    See Also
+    --------
+    certified_margins : the margins alone.
 
     References
     ----------
@@ -622,12 +631,14 @@ def certified_margins(
 
     >>> import numpy as np
     >>> from radbound.attacks import adversarial_margins
-    >>> from radbound.certify import certified_margins
+    >>> from radbound.certify import certify
     >>> rng = np.random.default_rng(0)
     >>> W, b, X, y = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(4, 5)), [0, 1, 2, 0]
-    >>> cm = certified_margins((W, b), X, y, eps=0.1, method="ibp")
+    >>> cm = certify((W, b), X, y, eps=0.1, method="ibp")
     >>> bool(np.allclose(cm.margins, adversarial_margins(W, b, X, y, eps=0.1), rtol=0, atol=1e-12))
     True
+    >>> cm.exact, cm.pairwise.shape
+    (True, (4, 3))
     """
     method = check_choice(method, "method", _METHODS)
     eps = check_nonnegative(eps, "eps")
@@ -744,3 +755,85 @@ def _torch_index(a: np.ndarray, like: Any) -> Any:
 def _put(pair: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
     np.put_along_axis(pair, idx, values, axis=1)
     return pair
+
+
+def certified_margins(
+    net: Any,
+    X: Any,
+    y: Any,
+    *,
+    eps: float,
+    attack_norm: float = math.inf,
+    method: str = "crown",
+    clip: tuple[float, float] | None = None,
+    **options: Any,
+) -> Any:
+    r"""One certified lower bound per sample on the adversarial margin (IBP, CROWN or SDP).
+
+    .. math::
+        m_i \le \min_{x' \in \mathcal S_i} \Big( f_{y_i}(x') - \max_{k \ne y_i} f_k(x') \Big),
+        \qquad \mathcal S_i = \{x' : \|x' - x_i\|_r \le \epsilon\} \; [\cap\, [lo, hi]^d];
+
+    :math:`m_i > 0` certifies that no :math:`x' \in \mathcal S_i` changes the prediction of sample
+    i; :math:`m_i \le 0` (negative) certifies nothing. Convention: a network with one output is a
+    binary classifier with labels in {-1, +1} and margin :math:`y_i f(x')`. On affine models (a
+    :class:`~radbound.train.LinearModel`, a pair ``(W, b)``) every method returns the exact
+    worst-case margin. The methods, their relaxations and the further options are those of
+    :func:`certify`, which returns the same margins with what was certified and how
+    (``certified_margins(...)`` is ``certify(...).margins``).
+
+    Parameters
+    ----------
+    net : Network, LinearModel, (W, b) or torch nn.Sequential
+        The classifier: Dense, Conv2d (zero or circular padding, any stride), ReLU, MaxPool2d (IBP
+        and CROWN) and Flatten layers.
+    X : array or Tensor, shape ``(n, d)`` or ``(n, *input_shape)``
+        The centres :math:`x_i`.
+    y : array of shape (n,)
+        Labels 0..K-1 (the output rows), {-1, +1} for a one-output network, or a LinearModel's own
+        class labels.
+    eps : float
+        Attack radius :math:`\epsilon \ge 0`.
+    attack_norm : float, default inf
+        The attack norm r in [1, inf].
+    method : {"crown", "ibp", "sdp"}
+        Interval bound propagation, CROWN (never looser than IBP) or the SDP certificate of
+        one-hidden-layer networks.
+    clip : (float, float) or None
+        Intersect the ball with the box :math:`[lo, hi]^d` (e.g. ``(0, 1)`` for pixels).
+    **options
+        Further keywords of :func:`certify` (``intermediate``, ``lower_slope``, ``chunk_size``,
+        ``solver``).
+
+    Returns
+    -------
+    ndarray of shape (n,) or Tensor
+        The certified margins :math:`m_i`: float64 for numpy inputs; a tensor (dtype and device of
+        ``X``) when ``X`` or ``y`` is a torch tensor.
+
+    See Also
+    --------
+    certify : the same margins in a :class:`CertifiedMargins` (per-class bounds, statement, method).
+
+    References
+    ----------
+    Gowal et al. (2018), arXiv:1810.12715 (IBP); Zhang, Weng, Chen, Hsieh & Daniel (2018), NeurIPS
+    (CROWN); Raghunathan, Steinhardt & Liang (2018), ICLR (SDP). Derivations:
+    :doc:`/theory/certified`.
+
+    Examples
+    --------
+    On a linear model the certified margins are the exact worst-case margins:
+
+    >>> import numpy as np
+    >>> from radbound.attacks import adversarial_margins
+    >>> from radbound.certify import certified_margins
+    >>> rng = np.random.default_rng(0)
+    >>> W, b, X, y = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(4, 5)), [0, 1, 2, 0]
+    >>> m = certified_margins((W, b), X, y, eps=0.1, method="crown")
+    >>> m.shape, m.dtype
+    ((4,), dtype('float64'))
+    >>> bool(np.allclose(m, adversarial_margins(W, b, X, y, eps=0.1), rtol=0, atol=1e-12))
+    True
+    """
+    return certify(net, X, y, eps=eps, attack_norm=attack_norm, method=method, clip=clip, **options).margins

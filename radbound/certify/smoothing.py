@@ -12,6 +12,7 @@ least :math:`1 - \alpha` over the noise.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,8 @@ from .._validation import (
     check_multiclass_labels,
     check_positive,
     check_probability,
-    check_random_state,
     is_torch_tensor,
+    spawn_generators,
 )
 from ..networks.layers import Network
 from ._models import as_network, model_classes, model_labels
@@ -36,13 +37,19 @@ __all__ = ["SmoothedCertificate", "certify_smoothed", "predict_smoothed", "clopp
 class SmoothedCertificate:
     r"""Predictions and certified :math:`\ell_2` radii of a smoothed classifier.
 
+    Unpacks as the pair the procedures return, ``prediction, radius = certify_smoothed(...)``;
+    the other fields are attributes.
+
     Attributes
     ----------
     prediction : ndarray of shape (n,)
         The class of the smoothed classifier (labels 0..K-1, a LinearModel's own ``classes``, or
-        -1/+1 for a one-output model); ``-1`` (multi-class) or ``0`` (binary) where it abstains.
+        -1/+1 for a one-output model). Abstentions: ``-1`` for a multi-class model, ``0`` for a
+        one-output model (whose classes are -1/+1); ``abstain`` marks them for every model (use it
+        when -1 is one of a LinearModel's own class labels).
     radius : ndarray of shape (n,)
-        :math:`\sigma\,\Phi^{-1}(\underline{p_A})`; 0 where it abstains.
+        :math:`\sigma\,\Phi^{-1}(\underline{p_A}) > 0` where CERTIFY answers; 0 where it abstains
+        (and everywhere for PREDICT, which certifies no radius).
     p_lower : ndarray of shape (n,)
         The lower confidence bound :math:`\underline{p_A}` (CERTIFY; ``nan`` for PREDICT).
     counts : ndarray of shape (n, K)
@@ -80,8 +87,10 @@ class SmoothedCertificate:
         ok = self.correct & ((self.radius > r) if r == 0 else (self.radius >= r))
         return float(np.mean(ok))
 
-    def __len__(self) -> int:
-        return int(self.prediction.shape[0])
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """``prediction, radius = cert``: the predicted classes and the certified radii."""
+        yield self.prediction
+        yield self.radius
 
 
 def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
@@ -262,7 +271,7 @@ def certify_smoothed(
     alpha : float
         Failure probability of each answer.
     seed : int, Generator or None
-        One independent stream per sample (``Generator.spawn``), each split into selection and
+        One independent stream per sample (``SeedSequence.spawn``), each split into selection and
         estimation streams: results do not depend on ``batch_size``.
     batch_size : int, optional
         Noisy copies per forward pass (default: about 2**21 floats).
@@ -270,6 +279,10 @@ def certify_smoothed(
     Returns
     -------
     SmoothedCertificate
+        Unpacks as ``prediction, radius``: the smoothed class of each sample (``-1`` where CERTIFY
+        abstains, ``0`` for a one-output model with labels -1/+1) and its certified
+        :math:`\ell_2` radius (0 where it abstains); also ``p_lower``, ``counts``, ``abstain``,
+        ``correct`` and ``certified_accuracy(r)``.
 
     References
     ----------
@@ -285,8 +298,8 @@ def certify_smoothed(
     >>> import numpy as np
     >>> from radbound.certify import certify_smoothed
     >>> w, X = np.array([3.0, 4.0]), np.array([[0.5, 0.5]])
-    >>> cert = certify_smoothed((w, 0.0), X, [1], sigma=0.5, n=2000, alpha=0.001, seed=0)
-    >>> bool(0.5 < cert.radius[0] < 3.5 / 5) and int(cert.prediction[0]) == 1
+    >>> prediction, radius = certify_smoothed((w, 0.0), X, [1], sigma=0.5, n=2000, alpha=0.001, seed=0)
+    >>> bool(0.5 < radius[0] < 3.5 / 5) and int(prediction[0]) == 1
     True
     """
     classify, K, binary, X, labels, sigma, n, alpha, batch = _prepare(
@@ -295,12 +308,12 @@ def certify_smoothed(
     n0 = check_int(n0, "n0", minimum=1)
     from scipy.stats import norm
 
-    streams = check_random_state(seed).spawn(X.shape[0])
+    streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
     pred_idx = np.zeros(N, dtype=np.int64)
     counts = np.zeros((N, K), dtype=np.int64)
     for i in range(N):
-        select, estimate = streams[i].spawn(2)
+        select, estimate = spawn_generators(streams[i], 2)
         c0 = _counts(classify, X[i], n0, sigma, K, select, batch)
         pred_idx[i] = int(np.argmax(c0))
         counts[i] = _counts(classify, X[i], n, sigma, K, estimate, batch)
@@ -359,7 +372,7 @@ def predict_smoothed(
     classify, K, binary, X, labels, sigma, n, alpha, batch = _prepare(
         model, X, y, sigma, n, alpha, batch_size
     )
-    streams = check_random_state(seed).spawn(X.shape[0])
+    streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
     pred_idx = np.zeros(N, dtype=np.int64)
     counts = np.zeros((N, K), dtype=np.int64)

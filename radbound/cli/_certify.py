@@ -77,18 +77,18 @@ def _labels_for(model: Any, y: np.ndarray, binary: bool, labels: list) -> np.nda
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..certify import certified_margins
+    from ..certify import certify
 
     model = load_model(args.model)
     X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, args.seed)
     y = _labels_for(model, y, binary, labels)
     clip = None if args.clip is None else (float(args.clip[0]), float(args.clip[1]))
     rows: list[dict] = []
-    natural = certified_margins(model, X, y, eps=0.0, method="ibp")
+    natural = certify(model, X, y, eps=0.0, method="ibp")
     rows.append({"method": "natural (eps = 0)", "certified_accuracy": natural.certified_accuracy})
     for method in args.method:
         start = time.perf_counter()
-        cm = certified_margins(
+        cm = certify(
             model,
             X,
             y,
@@ -138,7 +138,7 @@ def register(subparsers: Any) -> None:
         "certify",
         help="certified robust accuracy of a saved network (IBP, CROWN, SDP)",
         description="Certified lower bounds on the adversarial margins of a saved network or linear "
-        "model (radbound.certify.certified_margins): the fraction of certified samples is a lower "
+        "model (radbound.certify.certify): the fraction of certified samples is a lower "
         "bound on the robust accuracy that no attack can beat.",
     )
     sp.add_argument(
