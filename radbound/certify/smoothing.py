@@ -101,19 +101,6 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
 
     Parameters
     ----------
-    k : int or array
-        Successes.
-    n : int
-        Trials.
-    alpha : float
-        Failure probability.
-
-    Returns
-    -------
-    ndarray
-
-    Parameters
-    ----------
     k : int or array of ints in [0, n]
         Observed numbers of successes (vectorised).
     n : int >= 1
