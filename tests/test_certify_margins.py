@@ -207,6 +207,18 @@ def test_one_hidden_layer_sdp_below_exact_worst_case():
     cm = certify(net, X, y, eps=0.3, method="sdp")
     assert cm.method == "sdp" and not cm.exact
     assert np.all(cm.margins <= exact + 1e-7 * (1 + np.abs(exact)))  # certified dual value of the SDP
+    with pytest.raises(TypeError, match="X must be real"):
+        certified_margins(net, X + 0j, y, eps=0.1)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        certified_margins(net, np.full(X.shape, "a"), y, eps=0.1)
+    with pytest.raises(ValueError, match="X must be a rectangular array"):
+        certified_margins(net, [[0.0] * 144, [0.0]], y[:2], eps=0.1)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        certified_margins(net, X, y, eps=0.1, solver="mosek")
+    with pytest.raises(OverflowError, match="overflow"):
+        certified_margins(net, X, y, eps=1e308)
+    with pytest.raises(ValueError, match="net: b must have 3 entries"):
+        certified_margins((np.ones((3, 2)), np.ones(2)), np.zeros((1, 2)), [0], eps=0.1)
     binary = mlp(rng, 2, [3], 1)
     yb = np.array([1.0, -1.0, 1.0])
     ex_b = exact_margins(binary, X, yb, 0.3)
@@ -451,6 +463,18 @@ def test_bad_input_is_refused_clearly():
         certified_margins("net", X, y, eps=0.1)
     with pytest.raises(TypeError, match="clip must be None or a pair"):
         certified_margins(net, X, y, eps=0.1, clip=1.0)
+    with pytest.raises(TypeError, match="X must be real"):
+        certified_margins(net, X + 0j, y, eps=0.1)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        certified_margins(net, np.full(X.shape, "a"), y, eps=0.1)
+    with pytest.raises(ValueError, match="X must be a rectangular array"):
+        certified_margins(net, [[0.0] * 144, [0.0]], y[:2], eps=0.1)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        certified_margins(net, X, y, eps=0.1, solver="mosek")
+    with pytest.raises(OverflowError, match="overflow"):
+        certified_margins(net, X, y, eps=1e308)
+    with pytest.raises(ValueError, match="net: b must have 3 entries"):
+        certified_margins((np.ones((3, 2)), np.ones(2)), np.zeros((1, 2)), [0], eps=0.1)
     binary = mlp(rng, 2, [3], 1)
     with pytest.raises(ValueError, match=r"y must have entries in \{-1, \+1\}"):
         certified_margins(binary, np.zeros((2, 2)), np.array([0, 1]), eps=0.1)

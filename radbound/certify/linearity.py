@@ -33,7 +33,7 @@ from .._validation import (
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
-from ._models import as_network, is_affine, model_labels, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs, real_array
 
 __all__ = ["LocalLinearity", "local_linearity"]
 
@@ -281,6 +281,11 @@ def local_linearity(
     True
     """
     eps = check_nonnegative(eps, "eps")
+    if not math.isfinite(2.0 * eps):
+        raise ValueError(
+            f"eps must be below {np.finfo(np.float64).max / 2:.3g} (the ball's diameter overflows), "
+            f"got {eps!r}"
+        )
     r = check_exponent(attack_norm, "attack_norm")
     if r not in (2.0, math.inf):
         raise ValueError(f"attack_norm must be 2 or inf, got {attack_norm!r}")
@@ -293,10 +298,7 @@ def local_linearity(
     y = model_labels(model, y)
     net = as_network(model, sample_shape, "model")
     if not use_torch:
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"X must be an array of real numbers: {exc}") from None
+        X = real_array(X, "X")
     Xb, n = prepare_inputs(net, X)
     binary = net.output_dim == 1
     if binary:
@@ -309,6 +311,7 @@ def local_linearity(
         if np.isfinite(Xf).all():
             values, ok = _linear_closed_form(net, Xf, y_np, loss, binary, eps, q)
             if ok:
+                _check_finite(values, eps, Xf)
                 return LocalLinearity(values, loss, eps, r, True, "closed-form", 0, 0.0, 1)
     nx = get_backend(Xb if use_torch else None)
     ops = LayerOps(net, nx)
@@ -376,4 +379,14 @@ def local_linearity(
                 nrm = norm(ascent.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
                 step = ascent / nx.maximum(nrm, 1e-300)
             delta = project(delta + step_size * step)
+    _check_finite(best, eps, to_np(x0))
     return LocalLinearity(best, loss, eps, r, False, "projected gradient ascent", steps, step_size, restarts)
+
+
+def _check_finite(values: np.ndarray, eps: float, X: Any) -> None:
+    """Refuse values that overflowed (NaN or inf from huge ``eps`` or inputs): never return them."""
+    if not np.isfinite(values).all():
+        raise OverflowError(
+            f"the local linearity overflows the floating-point range (eps={eps:g}, "
+            f"max |X| = {float(np.abs(np.asarray(X)).max()):g}): use a smaller eps or rescale X and the model"
+        )

@@ -55,7 +55,7 @@ from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ..results import MarginLipschitz
 from ._layers import LayerOps
 from ._lipschitz import lipschitz_margins
-from ._models import as_network, is_affine, model_labels, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs, real_array
 
 __all__ = ["CertifiedMargins", "certify", "certified_margins"]
 
@@ -673,6 +673,7 @@ def certify(
             "lipschitz must be None or a radbound.MarginLipschitz (e.g. bound.loss_class.lipschitz), got "
             f"{type(lipschitz).__name__}"
         )
+    check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
     y = model_labels(net, y)
     net = as_network(net, sample_shape)
@@ -692,10 +693,7 @@ def certify(
     use_torch = is_torch_tensor(X) or is_torch_tensor(y)
     nx = get_backend(X if is_torch_tensor(X) else None, y if is_torch_tensor(y) else None)
     if not is_torch_tensor(X):
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"X must be an array of real numbers: {exc}") from None
+        X = real_array(X, "X")
     Xb, n = prepare_inputs(net, X)
     y_np, binary = _labels(net, y, n)
     if use_torch:
@@ -727,6 +725,7 @@ def certify(
     if method == "sdp" and not affine:
         Xf = nx.to_numpy(Xt).reshape(n, -1)
         m, pair = _sdp_margins(net, Xf, y_np, binary, eps, solver)
+        _check_finite(m, eps, Xf)
         if use_torch:
             m, pair = nx.asarray(m), nx.asarray(pair)
         return CertifiedMargins(m, pair, "sdp", eps, p, box, False, (), None)
@@ -770,12 +769,26 @@ def certify(
         with torch.no_grad():
             run()
     else:
-        run()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, by name
+            run()
     m = nx.concatenate(margins, axis=0)
     pair = nx.concatenate(pairs, axis=0)
+    _check_finite(m, eps, Xt)
     return CertifiedMargins(
         m, pair, method, eps, p, box, affine, used, lower_slope if method == "crown" else None
     )
+
+
+def _check_finite(m: Any, eps: float, X: Any) -> None:
+    """Refuse margins that overflowed (NaN or inf from huge ``eps`` or inputs): never return them."""
+    if is_torch_tensor(m):
+        m, X = m.detach().cpu().numpy(), X.detach().cpu().numpy()
+    if not np.isfinite(m).all():
+        size = float(np.abs(X).max())
+        raise OverflowError(
+            f"the certified margins overflow the floating-point range (eps={eps:g}, max |X| = {size:g}): "
+            "use a smaller eps or rescale X and the network"
+        )
 
 
 def _torch_index(a: np.ndarray, like: Any) -> Any:

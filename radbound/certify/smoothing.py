@@ -28,7 +28,10 @@ from .._validation import (
     spawn_generators,
 )
 from ..networks.layers import Network
-from ._models import as_network, model_classes, model_labels
+from ._models import as_network, model_classes, model_labels, real_array
+
+#: most noise draws per sample (selection or estimation): more would run for hours on any model
+MAX_DRAWS = 10**8
 
 __all__ = ["SmoothedCertificate", "certify_smoothed", "predict_smoothed", "clopper_pearson_lower"]
 
@@ -126,7 +129,11 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
     """
     from scipy.stats import beta
 
-    k = np.asarray(k, dtype=np.float64)
+    n = check_int(n, "n", minimum=1)
+    alpha = check_probability(alpha, "alpha")
+    k = real_array(k, "k")
+    if not np.isfinite(k).all() or np.any(k != np.round(k)) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"k must hold integer counts in 0..n={n}, got {k.ravel()[:5].tolist()}")
     with np.errstate(invalid="ignore"):
         out = beta.ppf(alpha, k, n - k + 1)
     return np.where(k > 0, out, 0.0)
@@ -162,6 +169,11 @@ def _classifier(model: Any, sample_shape: tuple[int, ...]) -> tuple[Any, int, bo
 
         return classify_callable, max(K, 2), K == 1
     net = as_network(model, sample_shape, "model")
+    if sample_shape != net.input_shape and sample_shape != (net.input_dim,):
+        raise ValueError(
+            f"X must have shape (n, {net.input_dim}) or (n, *{net.input_shape}) for this model, "
+            f"got samples of shape {sample_shape} (model: inputs of dimension {net.input_dim})"
+        )
     K = net.output_dim
 
     def classify(Z: np.ndarray) -> np.ndarray:
@@ -184,11 +196,11 @@ def _counts(classify: Any, x: np.ndarray, m: int, sigma: float, K: int, rng: Any
 
 def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, batch_size: Any):
     sigma = check_positive(sigma, "sigma")
-    n = check_int(n, "n", minimum=1)
+    n = _check_draws(n, "n")
     alpha = check_probability(alpha, "alpha")
     if is_torch_tensor(X):
         X = X.detach().cpu().numpy()
-    X = np.asarray(X, dtype=np.float64)
+    X = real_array(X, "X")
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"X must have shape (n_samples, ...) with n_samples >= 1, got {X.shape}")
     if not np.isfinite(X).all():
@@ -204,6 +216,13 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     d = int(np.prod(X.shape[1:]))
     batch = check_int(batch_size, "batch_size", minimum=1) if batch_size is not None else max(1, 2**21 // d)
     return classify, K, binary, X, labels, sigma, n, alpha, batch
+
+
+def _check_draws(m: Any, name: str) -> int:
+    m = check_int(m, name, minimum=1)
+    if m > MAX_DRAWS:
+        raise ValueError(f"{name} must be at most {MAX_DRAWS:.0e} noise draws per sample, got {m}")
+    return m
 
 
 def _finish(pred_idx, abstain, binary, labels, classes):
@@ -254,7 +273,7 @@ def certify_smoothed(
     sigma : float
         Noise level :math:`\sigma > 0`.
     n0, n : int
-        Selection and estimation draws per sample.
+        Selection and estimation draws per sample (at most :data:`MAX_DRAWS` each).
     alpha : float
         Failure probability of each answer.
     seed : int, Generator or None
@@ -292,8 +311,8 @@ def certify_smoothed(
     classify, K, binary, X, labels, sigma, n, alpha, batch = _prepare(
         model, X, y, sigma, n, alpha, batch_size
     )
-    n0 = check_int(n0, "n0", minimum=1)
-    from scipy.stats import norm
+    n0 = _check_draws(n0, "n0")
+    from scipy.stats import beta, norm
 
     streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
@@ -304,9 +323,14 @@ def certify_smoothed(
         c0 = _counts(classify, X[i], n0, sigma, K, select, batch)
         pred_idx[i] = int(np.argmax(c0))
         counts[i] = _counts(classify, X[i], n, sigma, K, estimate, batch)
-    p_lower = clopper_pearson_lower(counts[np.arange(N), pred_idx], n, alpha)
+    nA = counts[np.arange(N), pred_idx]
+    p_lower = clopper_pearson_lower(nA, n, alpha)
     abstain = ~(p_lower > 0.5)
-    radius = np.where(abstain, 0.0, sigma * norm.ppf(np.where(abstain, 0.75, p_lower)))
+    # Phi^{-1}(p_lower) = Phi^{-1}(1 - q) with q = 1 - p_lower computed as an upper Beta quantile, so
+    # that a p_lower that rounds to 1 (alpha near 1, all draws in class A) keeps a finite radius
+    with np.errstate(invalid="ignore"):
+        q = beta.isf(alpha, n - nA + 1, np.maximum(nA, 1))
+    radius = np.where(abstain, 0.0, sigma * norm.isf(np.where(abstain, 0.25, q)))
     prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction, radius, p_lower, counts, abstain, correct, sigma, n0, n, alpha, "certify"
