@@ -19,7 +19,10 @@ Checks printed (and failing the script when violated): CROWN >= IBP on every ima
 the natural margin (eps = 0).
 
 Both backends are timed when torch is installed (numpy in float64, torch in float32, the dtype of
-the tensors given); a goal is met when the fastest backend meets it, and every figure is printed.
+the tensors given), torch also on one thread (``torch.set_num_threads(1)``): on a loaded machine a
+second thread mostly spins and waits, which counts as CPU time, and one thread's CPU time is the
+wall time of the same run on one dedicated core, so it bounds the 2-core time from above too. A
+goal is met when the fastest configuration meets it, and every figure is printed.
 
 Run: ``python benchmarks/bench_certify.py [--n 1000]``; exits 1 when a goal is missed.
 """
@@ -89,12 +92,17 @@ def main() -> int:
     try:
         import torch
 
-        backends.append(("torch float32", torch.tensor(X, dtype=torch.float32), torch.tensor(y)))
+        Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+        backends.append(("torch float32", Xt, yt))
+        backends.append(("torch float32, 1 thread", Xt, yt))
     except ImportError:
         print("torch is not installed: the numpy backend alone is timed")
     best = {m: np.inf for m in GOALS}
     results = {}
     for label, Xb, yb in backends:
+        threads = torch.get_num_threads() if label.endswith("1 thread") else None
+        if threads is not None:
+            torch.set_num_threads(1)
         for method in GOALS:
             cm, wall, cpu = timed(lambda m=method, a=Xb, b=yb: certify(net, a, b, eps=args.eps, method=m))
             margins = cm.margins.double().numpy() if hasattr(cm.margins, "double") else cm.margins
@@ -105,6 +113,8 @@ def main() -> int:
                 f"({cpu / fw_cpu:5.1f}x the forward pass);  certified {cm.certified_accuracy:.3f}, "
                 f"hidden-layer bounds {cm.intermediate}"
             )
+        if threads is not None:
+            torch.set_num_threads(threads)
     ibp, crown = results[("numpy float64", "ibp")], results[("numpy float64", "crown")]
     sound = bool(np.all(crown >= ibp) and np.all(crown <= nat + 1e-9 * (1 + np.abs(nat))))
     print(
@@ -119,7 +129,7 @@ def main() -> int:
     for method, goal in GOALS.items():
         status = "met" if best[method] <= goal else "MISSED"
         ok &= best[method] <= goal
-        print(f"goal {method} cpu <= {goal:g} s (fastest backend): {best[method]:.2f} s  {status}")
+        print(f"goal {method} cpu <= {goal:g} s (fastest configuration): {best[method]:.2f} s  {status}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MiB")
     print("ALL GOALS MET" if ok else "GOAL MISSED")
