@@ -134,9 +134,7 @@ def test_the_default_route_is_the_smaller_shift_and_a_given_constant_is_checked(
     cm = certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=bigger)
     assert cm.lipschitz == bigger and cm.shift == pytest.approx(2 * l2.value * 0.1 * 4.0)
     with pytest.raises(ValueError, match="below the network's certified"):
-        certify(
-            net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(0.5 * l2.value, 2, 16)
-        )
+        certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(0.5 * l2.value, 2, 16))
     with pytest.raises(ValueError, match="dimension 15"):
         certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(1e9, 2, 15))
     with pytest.raises(TypeError, match="MarginLipschitz"):
