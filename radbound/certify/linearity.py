@@ -31,6 +31,7 @@ from .._validation import (
     check_random_state,
     is_torch_tensor,
 )
+from ..attacks import check_ball
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
 from ._models import as_network, is_affine, model_labels, prepare_inputs, real_array
@@ -299,6 +300,9 @@ def local_linearity(
     net = as_network(model, sample_shape, "model")
     if not use_torch:
         X = real_array(X, "X")
+        if not np.isfinite(X).all():
+            raise ValueError("X must contain only finite values (found NaN or inf)")
+        check_ball(X, eps)
     Xb, n = prepare_inputs(net, X)
     binary = net.output_dim == 1
     if binary:

@@ -51,6 +51,7 @@ from .._validation import (
     check_nonnegative,
     is_torch_tensor,
 )
+from ..attacks import check_ball
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ..results import MarginLipschitz
 from ._layers import LayerOps
@@ -659,6 +660,7 @@ def certify(
     (True, (4, 3))
     """
     method = check_choice(method, "method", _METHODS)
+    check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
     eps = check_nonnegative(eps, "eps")
     p = check_exponent(attack_norm, "attack_norm")
     box = check_clip(clip)
@@ -706,6 +708,7 @@ def certify(
         Xt = Xb
         if not np.isfinite(Xt).all():
             raise ValueError("X must contain only finite values (found NaN or inf)")
+        check_ball(Xt, eps)
     if box is not None and (bool((Xt < box[0]).any()) or bool((Xt > box[1]).any())):
         raise ValueError(
             f"X must lie in the clip box [{box[0]}, {box[1]}], got values in "

@@ -175,6 +175,11 @@ def _classifier(model: Any, sample_shape: tuple[int, ...]) -> tuple[Any, int, bo
             f"got samples of shape {sample_shape} (model: inputs of dimension {net.input_dim})"
         )
     K = net.output_dim
+    if net.input_dim != int(np.prod(sample_shape)):
+        raise ValueError(
+            f"X has samples of shape {sample_shape} ({int(np.prod(sample_shape))} values) but the model "
+            f"takes {net.input_dim} inputs"
+        )
 
     def classify(Z: np.ndarray) -> np.ndarray:
         out = net.forward(Z.reshape(Z.shape[0], *net.input_shape))
@@ -205,6 +210,8 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
         raise ValueError(f"X must have shape (n_samples, ...) with n_samples >= 1, got {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError("X must contain only finite values (found NaN or inf)")
+    if not np.isfinite(float(np.max(np.abs(X))) + 64.0 * sigma):  # noise draws stay below 40 sigma
+        raise OverflowError(f"sigma={sigma!r} too large: the noisy copies x + sigma z leave the float range")
     classify, K, binary = _classifier(model, tuple(X.shape[1:]))
     labels = None
     if y is not None:
@@ -331,6 +338,8 @@ def certify_smoothed(
     with np.errstate(invalid="ignore"):
         q = beta.isf(alpha, n - nA + 1, np.maximum(nA, 1))
     radius = np.where(abstain, 0.0, sigma * norm.isf(np.where(abstain, 0.25, q)))
+    if not np.isfinite(radius).all():
+        raise OverflowError(f"sigma={sigma!r} too large: the certified radii exceed the float range")
     prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction, radius, p_lower, counts, abstain, correct, sigma, n0, n, alpha, "certify"
