@@ -789,8 +789,8 @@ def _check_finite(m: Any, eps: float, X: Any) -> None:
     if not np.isfinite(m).all():
         size = float(np.abs(X).max())
         raise OverflowError(
-            f"the certified margins overflow the floating-point range (eps={eps:g}, max |X| = {size:g}): "
-            "use a smaller eps or rescale X and the network"
+            f"X or eps too large: the certified margins overflow the floating-point range (eps={eps!r}, "
+            f"largest |X| entry {size:.3g}): use a smaller eps or rescale X and the network"
         )
 
 

@@ -133,7 +133,7 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
     alpha = check_probability(alpha, "alpha")
     k = real_array(k, "k")
     if not np.isfinite(k).all() or np.any(k != np.round(k)) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"k must hold integer counts in 0..n={n}, got {k.ravel()[:5].tolist()}")
+        raise ValueError(f"k must hold integer counts in [0, n={n}], got {k.ravel()[:5].tolist()}")
     with np.errstate(invalid="ignore"):
         out = beta.ppf(alpha, k, n - k + 1)
     return np.where(k > 0, out, 0.0)
