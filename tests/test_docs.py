@@ -297,6 +297,24 @@ def test_backends_page_says_the_gpu_path_was_not_run():
     assert "NOT been run on a GPU" in text
 
 
+def test_backends_page_lists_every_torch_module_as_never_run_on_a_gpu():
+    """Each module that imports torch is named in the page's list of what never ran on a GPU."""
+    text = (DOCS / "backends.md").read_text(encoding="utf-8")
+    section = text[text.index("### Never run on a GPU") :]
+    package = ROOT / "radbound"
+    uses_torch = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if any(part.startswith("_") for part in parts) and path.name != "__init__.py":
+            continue  # private helpers: reached through the public modules
+        if re.search(r"^\s*(import torch|from torch)|_torch\(\)", path.read_text(encoding="utf-8"), re.M):
+            uses_torch.append(".".join(p for p in parts if p != "__init__"))
+    assert len(uses_torch) >= 5
+    # a module is named by itself or by its package (e.g. radbound.certify for radbound.certify.margins)
+    named = [m for m in uses_torch if m in section or m.rsplit(".", 1)[0] + "`" in section]
+    assert sorted(set(uses_torch) - set(named)) == []
+
+
 def test_network_training_without_torch_says_how_to_install(monkeypatch):
     """Without torch, radbound.train.network names the CPU and the GPU way to install it."""
     import radbound.train.network as network
