@@ -49,3 +49,27 @@ def test_config_rejects_bad_values():
         CertificatesConfig(models=("cnn",))
     with pytest.raises(ValueError, match="delta \\+ delta_mc must be < 1"):
         CertificatesConfig(delta=0.6, delta_mc=0.5)
+
+
+def test_network_baseline_is_the_priced_post_hoc_bound():
+    """The network's Rademacher baseline is model_generalization (norms and margin paid for by the grid),
+    best of the three norm bounds at delta / 3 each: never the unpriced bound at the network's own norms."""
+    import math
+
+    import numpy as np
+
+    from radbound.bounds import model_generalization
+    from radbound.networks import Network
+    from radbound.studies.certificates import QUICK, _network_rademacher
+
+    rng = np.random.default_rng(0)
+    net = Network.from_arrays([rng.normal(size=(6, 4)), rng.normal(size=(3, 6))])
+    X, y = rng.normal(size=(200, 4)), rng.integers(0, 3, 200)
+    value, name = _network_rademacher(net, X, y, QUICK)
+    priced = {
+        b: model_generalization(net, X, y, margin="auto", bound=b, delta=QUICK.delta / 3)
+        for b in ("spectral", "golowich", "neyshabur")
+    }
+    assert all(b.terms["post-hoc price"] > 0 for b in priced.values())
+    assert math.isclose(value, min(b.value for b in priced.values()), rel_tol=1e-12)
+    assert "priced" in name

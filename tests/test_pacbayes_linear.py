@@ -131,7 +131,7 @@ def test_adversarial_sampled_risk_matches_quadrature():
     exact = np.mean([loss_prob(x[0], yy) for x, yy in zip(X, y)])
     est = q.sampled_risk(X, y, eps=eps, n_draws=20_000, examples_per_draw=4, seed=8)
     assert abs(est.value - exact) <= 5 * est.stderr
-    assert est.eps == eps and est.exact_loss
+    assert est.eps == eps and est.loss_kind == "exact"
 
 
 def test_sampled_risk_validates():

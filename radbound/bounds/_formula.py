@@ -6,9 +6,10 @@ gives the values; called with the sympy namespace and a symbol per input it give
 two can never disagree (the unity cvxpy gets from an atom's numeric value and its canonical form).
 
 A namespace provides ``sqrt``, ``log``, ``Max``, ``frac(a, b)`` (an exact ratio in sympy), ``prod``,
-``binomial``, ``floor`` and ``expected_abs_sign_sum`` (log-gamma in floats, the binomial closed form in
-sympy); inputs may be numbers or sequences of numbers (one symbol per entry,
-``name_1, name_2, ...``).
+``binomial``, ``floor``, ``expected_abs_sign_sum`` (log-gamma in floats, the binomial closed form in
+sympy) and ``klinv(q, c)`` (the upper inverse of the binary kl divergence of the PAC-Bayes bounds:
+:func:`radbound.pacbayes.kl_inv` in floats, a sympy function evaluated by mpmath bisection); inputs
+may be numbers or sequences of numbers (one symbol per entry, ``name_1, name_2, ...``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ class _Numeric:
 
         return expected_abs_sign_sum(int(round(n)))
 
+    @staticmethod
+    def klinv(q: float, c: float) -> float:
+        """The upper kl-inverse (:func:`radbound.pacbayes.kl_inv`)."""
+        from ..pacbayes._kl import kl_inv
+
+        return float(kl_inv(q, c))
+
 
 #: The numeric namespace.
 NUM = _Numeric()
@@ -86,6 +94,12 @@ class _Symbolic:
         """E|sum of n signs| = n C(n-1, floor((n-1)/2)) / 2^(n-1) (de Moivre)."""
         sp = self._sp
         return n * sp.binomial(n - 1, sp.floor((n - 1) / 2)) / 2 ** (n - 1)
+
+    def klinv(self, q: Any, c: Any) -> Any:
+        r""":math:`\mathrm{kl}^{-1}(q, c)`, a sympy function that evaluates itself with mpmath."""
+        from ..pacbayes._symbolic import klinv_function
+
+        return klinv_function()(q, c)
 
 
 def sympy_namespace() -> _Symbolic:

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._validation import check_int, check_nonnegative, check_probability
+from ..bounds._formula import build_bound
 from ..results import Bound
-from ._kl import kl_inv
 
 __all__ = [
     "SampledRisk",
@@ -79,9 +79,11 @@ class SampledRisk:
     eps : float
         Attack radius of the loss (0: natural 0-1 loss).
     attack_norm : float
-    exact_loss : bool
-        True when each :math:`\ell(h_j, z_i)` is the exact (adversarial) 0-1 loss of the draw; False when
-        it only reflects the attack used (then the bound certifies only that attack).
+    loss_kind : str
+        ``"exact"`` when each :math:`\ell(h_j, z_i)` is the exact (natural or adversarial) 0-1 loss of the
+        draw; ``"certified"`` when it is an upper bound on the adversarial 0-1 loss from a certified margin
+        (the estimate then targets an upper bound of the adversarial risk, and a bound built on it still
+        holds). Losses from an attack, which bound the adversarial loss from below, are never used.
     method : str
         How the draws were evaluated (e.g. ``"local reparameterization"``, ``"exact linear attack"``).
     """
@@ -93,7 +95,7 @@ class SampledRisk:
     n_examples: int
     eps: float = 0.0
     attack_norm: float = math.inf
-    exact_loss: bool = True
+    loss_kind: str = "exact"
     method: str = ""
 
     def __post_init__(self) -> None:
@@ -102,6 +104,8 @@ class SampledRisk:
         if not (0.0 <= self.value <= 1.0):
             raise ValueError(f"value must lie in [0, 1], got {self.value!r}")
         check_int(self.n_draws, "n_draws", minimum=1)
+        if self.loss_kind not in ("exact", "certified"):
+            raise ValueError(f"loss_kind must be 'exact' or 'certified', got {self.loss_kind!r}")
 
     def upper(self, delta: float) -> float:
         r""":math:`\mathrm{kl}^{-1}(\bar Y, \log(2/\delta')/m)`: holds for :math:`\hat R_S(Q)` with
@@ -126,7 +130,7 @@ def _check_risk(value: Any, name: str = "empirical_risk") -> float:
     return value
 
 
-def _level(kl: float, n: int, delta: float) -> tuple[float, float]:
+def _level_value(kl: float, n: int, delta: float) -> tuple[float, float]:
     """``(c, log_term)`` with c = (KL + log(2 sqrt(n) / delta)) / n."""
     log_term = math.log(2.0 * math.sqrt(n) / delta)
     return (kl + log_term) / n, log_term
@@ -140,9 +144,55 @@ def _common(empirical_risk: Any, kl: Any, n: Any, delta: Any) -> tuple[float, fl
     return r, kl, n, delta
 
 
-def _log_term_expr(sympy: Any) -> Any:
-    n, d = sympy.symbols("n delta", positive=True)
-    return sympy.log(2 * sympy.sqrt(n) / d)
+# ----------------------------------------------------------------------------- the formulas, written once
+# Each ``*_terms(ns, **inputs)`` is read with floats (radbound.bounds._formula.NUM) for the value and with
+# sympy for Bound.formula(): the two readings cannot disagree. ``ns.klinv`` is the upper kl-inverse.
+def _level(ns: Any, KL: Any, n: Any, delta: Any, J: Any = 1) -> Any:
+    """c = (KL + log(2 sqrt(n) J / delta)) / n."""
+    return (KL + ns.log(2 * ns.sqrt(n) * J / delta)) / n
+
+
+def _kl_terms(ns: Any, *, R_S: Any, KL: Any, n: Any, delta: Any) -> dict[str, Any]:
+    full = ns.klinv(R_S, _level(ns, KL, n, delta))
+    mid = ns.klinv(R_S, KL / n)
+    return {"empirical risk": R_S, "KL/n": mid - R_S, "confidence": full - mid}
+
+
+def _quadratic_terms(ns: Any, *, R_S: Any, KL: Any, n: Any, delta: Any) -> dict[str, Any]:
+    def quad(level: Any) -> Any:
+        return (ns.sqrt(R_S + level / 2) + ns.sqrt(level / 2)) ** 2
+
+    full, mid = quad(_level(ns, KL, n, delta)), quad(KL / n)
+    return {"empirical risk": R_S, "KL/n": mid - R_S, "confidence": full - mid}
+
+
+def _lambda_terms(ns: Any, *, R_S: Any, KL: Any, n: Any, delta: Any, **lam: Any) -> dict[str, Any]:
+    L = lam["lambda"]  # "lambda" is the symbol's name (a Python keyword, hence the mapping)
+    scale = 1 - L / 2
+    return {
+        "empirical risk": R_S / scale,
+        "KL/n": KL / (n * L * scale),
+        "confidence": ns.log(2 * ns.sqrt(n) / delta) / (n * L * scale),
+    }
+
+
+def _sample_terms(ns: Any, *, Y_m: Any, m: Any, delta_mc: Any) -> dict[str, Any]:
+    up = ns.klinv(Y_m, ns.log(2 / delta_mc) / m)
+    return {"sample mean": Y_m, "Monte-Carlo correction": up - Y_m}
+
+
+def _certificate_terms(
+    ns: Any, *, Y_m: Any, KL: Any, n: Any, delta: Any, J: Any, sampled: bool, **mc: Any
+) -> dict[str, Any]:
+    up = ns.klinv(Y_m, ns.log(2 / mc["delta_mc"]) / mc["m"]) if sampled else Y_m
+    mid = ns.klinv(up, KL / n)
+    full = ns.klinv(up, _level(ns, KL, n, delta, J))
+    return {
+        "empirical risk": Y_m,
+        "Monte-Carlo correction": up - Y_m,
+        "KL/n": mid - up,
+        "confidence": full - mid,
+    }
 
 
 def pac_bayes_kl_bound(empirical_risk: float, kl: float, n: int, *, delta: float = 0.05) -> Bound:
@@ -190,32 +240,19 @@ def pac_bayes_kl_bound(empirical_risk: float, kl: float, n: int, *, delta: float
     True
     """
     r, kl, n, delta = _common(empirical_risk, kl, n, delta)
-    c, log_term = _level(kl, n, delta)
-    value = kl_inv(r, c)
-    mid = kl_inv(r, kl / n)
-
-    def formula() -> Any:
-        import sympy
-
-        from ._symbolic import klinv_function
-
-        R, K, n_ = sympy.symbols("R_S KL n", nonnegative=True)
-        return klinv_function()(R, (K + _log_term_expr(sympy)) / n_)
-
-    return Bound(
-        value,
-        {"empirical risk": r, "KL/n": mid - r, "confidence": value - mid},
+    c, log_term = _level_value(kl, n, delta)
+    return build_bound(
+        _kl_terms,
+        {"R_S": r, "KL": kl, "n": n, "delta": delta},
         constants={"delta": delta, "log_term": log_term, "c": c},
         reference=MAURER_SEEGER,
         status="paper",
         name="pac-bayes-kl",
-        inputs={"R_S": r, "KL": kl, "n": float(n), "delta": delta},
         notes=(
             "Bounds the stochastic (Gibbs) true risk R(Q); prior chosen without the sample; loss in [0, 1]. "
             "Terms attribute kl^{-1}(R_S, (KL + log(2 sqrt(n)/delta))/n) - R_S to KL/n first, "
             "then confidence."
         ),
-        formula_builder=formula,
     )
 
 
@@ -260,31 +297,15 @@ def pac_bayes_quadratic_bound(empirical_risk: float, kl: float, n: int, *, delta
     True
     """
     r, kl, n, delta = _common(empirical_risk, kl, n, delta)
-    c, log_term = _level(kl, n, delta)
-
-    def quad(level: float) -> float:
-        return (math.sqrt(r + level / 2.0) + math.sqrt(level / 2.0)) ** 2
-
-    value = quad(c)
-    mid = quad(kl / n)
-
-    def formula() -> Any:
-        import sympy
-
-        R, K, n_ = sympy.symbols("R_S KL n", nonnegative=True)
-        half = (K + _log_term_expr(sympy)) / (2 * n_)
-        return (sympy.sqrt(R + half) + sympy.sqrt(half)) ** 2
-
-    return Bound(
-        value,
-        {"empirical risk": r, "KL/n": mid - r, "confidence": value - mid},
+    c, log_term = _level_value(kl, n, delta)
+    return build_bound(
+        _quadratic_terms,
+        {"R_S": r, "KL": kl, "n": n, "delta": delta},
         constants={"delta": delta, "log_term": log_term, "c": c},
         reference=f"{PEREZ_ORTIZ_2021}, PAC-Bayes-quadratic bound (f_quad); from {MAURER_SEEGER}",
         status="paper",
         name="pac-bayes-quadratic",
-        inputs={"R_S": r, "KL": kl, "n": float(n), "delta": delta},
         notes="A relaxation of the PAC-Bayes-kl bound: never below it, valid on the same event.",
-        formula_builder=formula,
     )
 
 
@@ -333,27 +354,16 @@ def pac_bayes_lambda_bound(
     True
     """
     r, kl, n, delta = _common(empirical_risk, kl, n, delta)
-    c, log_term = _level(kl, n, delta)
+    c, log_term = _level_value(kl, n, delta)
     if lam is None:
         lam = 2.0 / (math.sqrt(2.0 * n * r / (kl + log_term) + 1.0) + 1.0)
     else:
         lam = float(check_nonnegative(lam, "lam"))
         if not (0.0 < lam < 2.0):
             raise ValueError(f"lam must be in (0, 2), got {lam!r}")
-    scale = 1.0 - lam / 2.0
-    emp = r / scale
-    kl_part = kl / (n * lam * scale)
-    conf = log_term / (n * lam * scale)
-
-    def formula() -> Any:
-        import sympy
-
-        R, K, n_, L = sympy.symbols("R_S KL n lambda", positive=True)
-        return R / (1 - L / 2) + (K + _log_term_expr(sympy)) / (n_ * L * (1 - L / 2))
-
-    return Bound(
-        emp + kl_part + conf,
-        {"empirical risk": emp, "KL/n": kl_part, "confidence": conf},
+    return build_bound(
+        _lambda_terms,
+        {"R_S": r, "KL": kl, "n": n, "delta": delta, "lambda": lam},
         constants={"delta": delta, "lambda": lam, "log_term": log_term},
         reference=(
             "Thiemann, Igel, Wintenberger & Seldin (2017), ALT (PAC-Bayes-lambda); "
@@ -361,9 +371,7 @@ def pac_bayes_lambda_bound(
         ),
         status="paper",
         name="pac-bayes-lambda",
-        inputs={"R_S": r, "KL": kl, "n": float(n), "delta": delta, "lambda": lam},
         notes="Holds for every lambda in (0, 2) at once (a relaxation of the PAC-Bayes-kl bound).",
-        formula_builder=formula,
     )
 
 
@@ -412,26 +420,14 @@ def sample_convergence_bound(empirical_mean: float, n_draws: int, *, delta: floa
     m = check_int(n_draws, "n_draws", minimum=1)
     delta = check_probability(delta, "delta")
     level = math.log(2.0 / delta) / m
-    value = kl_inv(mean, level)
-
-    def formula() -> Any:
-        import sympy
-
-        from ._symbolic import klinv_function
-
-        Y, m_, d = sympy.symbols("Y_m m delta_mc", positive=True)
-        return klinv_function()(Y, sympy.log(2 / d) / m_)
-
-    return Bound(
-        value,
-        {"sample mean": mean, "Monte-Carlo correction": value - mean},
+    return build_bound(
+        _sample_terms,
+        {"Y_m": mean, "m": m, "delta_mc": delta},
         constants={"delta_mc": delta, "level": level},
         reference=LANGFORD_CARUANA,
         status="paper",
         name="sample-convergence",
-        inputs={"Y_m": mean, "m": float(m), "delta_mc": delta},
         notes="Upper confidence bound on the mean of i.i.d. [0, 1] variables (probability over the draws).",
-        formula_builder=formula,
     )
 
 
@@ -514,31 +510,14 @@ def pac_bayes_certificate(
             raise ValueError(f"delta + delta_mc must be < 1, got {delta!r} + {delta_mc!r}")
         mean = empirical_risk.value
         m = empirical_risk.n_draws
-        upper = sample_convergence_bound(mean, m, delta=delta_mc).value
         sampled = True
     else:
         mean = _check_risk(empirical_risk)
-        upper = mean
         m = 0
         sampled = False
-    log_term = math.log(2.0 * math.sqrt(n) * J / delta)
-    c = (kl + log_term) / n
-    value = kl_inv(upper, c)
-    mid = kl_inv(upper, kl / n)
-
-    def formula() -> Any:
-        import sympy
-
-        from ._symbolic import klinv_function
-
-        klinv = klinv_function()
-        Y, m_, dmc, K, n_, d, J_ = sympy.symbols("Y_m m delta_mc KL n delta J", positive=True)
-        first = klinv(Y, sympy.log(2 / dmc) / m_) if sampled else Y
-        return klinv(first, (K + sympy.log(2 * sympy.sqrt(n_) * J_ / d)) / n_)
-
-    inputs = {"Y_m": mean, "KL": kl, "n": float(n), "delta": delta, "J": float(J)}
+    inputs: dict[str, Any] = {"Y_m": mean, "KL": kl, "n": n, "delta": delta, "J": J}
     if sampled:
-        inputs.update({"m": float(m), "delta_mc": delta_mc})
+        inputs.update({"m": m, "delta_mc": delta_mc})
     total = 1.0 - delta - (delta_mc if sampled else 0.0)
     base_notes = (
         f"Bounds the stochastic true risk R(Q) with probability >= {total:.6g} "
@@ -550,14 +529,10 @@ def pac_bayes_certificate(
             else ")."
         )
     )
-    return Bound(
-        value,
-        {
-            "empirical risk": mean,
-            "Monte-Carlo correction": upper - mean,
-            "KL/n": mid - upper,
-            "confidence": value - mid,
-        },
+    return build_bound(
+        _certificate_terms,
+        inputs,
+        literals={"sampled": sampled},
         constants={
             "delta": delta,
             "delta_mc": delta_mc if sampled else 0.0,
@@ -569,7 +544,5 @@ def pac_bayes_certificate(
         reference=reference or f"{MAURER_SEEGER}; {LANGFORD_CARUANA}",
         status="paper" if J == 1 else "derived",
         name=name,
-        inputs=inputs,
         notes=" ".join(s for s in (base_notes, notes) if s),
-        formula_builder=formula,
     )

@@ -244,7 +244,7 @@ class GaussianLinear:
                 method = "exact linear attack per draw" if eps > 0 else "exact scores per draw"
         value = float(losses.mean())
         stderr = float(losses.std(ddof=1) / math.sqrt(m)) if m > 1 else math.inf
-        return SampledRisk(value, stderr, m, b, n, eps=eps, attack_norm=r, exact_loss=True, method=method)
+        return SampledRisk(value, stderr, m, b, n, eps=eps, attack_norm=r, loss_kind="exact", method=method)
 
     def _local_losses(self, X: np.ndarray, y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
         mu, sd = self.logit_moments(X)

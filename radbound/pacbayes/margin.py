@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_matrix, check_multiclass_labels, check_positive, check_probability
+from ..bounds._formula import NUM, build_bound
 from ..results import Bound
 
 __all__ = ["pac_bayes_spectral_bound", "MARGIN_GRID"]
@@ -35,7 +36,39 @@ __all__ = ["pac_bayes_spectral_bound", "MARGIN_GRID"]
 MARGIN_GRID = tuple(2.0 ** (k / 4.0) for k in range(-80, 41))
 
 #: sigma = gamma / (42 d B beta~^(d-1) sqrt(h log(4 h d))): 42 >= 4 e^2 sqrt(2) = 41.8.
-C_SIGMA = 42.0
+C_SIGMA = 42
+
+
+def _spectral_terms(
+    ns: Any,
+    *,
+    L_gamma: Any,
+    d: Any,
+    B: Any,
+    h: Any,
+    beta_t: Any,
+    beta: Any,
+    gamma: Any,
+    R: Any,
+    m: Any,
+    J: Any,
+    delta: Any,
+) -> dict[str, Any]:
+    """The bound, written once (read with floats for the value and with sympy for the formula)."""
+    kl = (
+        C_SIGMA**2
+        * d**2
+        * B**2
+        * h
+        * ns.log(4 * h * d)
+        * beta_t ** (2 * d - 2)
+        * beta**2
+        * R
+        / (2 * gamma**2)
+    )
+    comp = 4 * ns.sqrt(kl / (m - 1))
+    full = 4 * ns.sqrt((kl + ns.log(6 * m * J / delta)) / (m - 1))
+    return {"empirical margin loss": L_gamma, "KL": comp, "confidence": full - comp}
 
 
 def _dense_weights(net: Any) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
@@ -217,66 +250,31 @@ def pac_bayes_spectral_bound(
     others[rows, labels] = -np.inf
     M = true - others.max(axis=1)
 
-    best = None
+    best: tuple[float, dict[str, float], bool] | None = None
     for gamma in margins_grid:
-        emp = float(np.mean(M <= gamma))
         beta0 = (gamma / (2.0 * B_eff)) ** (1.0 / d)
         step = math.log1p(1.0 / d)
         j = math.floor((log_beta - math.log(beta0)) / step)
         in_range = 0 <= j <= J_beta - 1
-        beta_t = beta0 * math.exp(j * step) if in_range else beta
-        kl = (
-            C_SIGMA**2
-            * d**2
-            * B_eff**2
-            * h
-            * math.log(4.0 * h * d)
-            * math.exp((2 * d - 2) * math.log(beta_t) + 2 * log_beta)
-            * ratio
-            / (2.0 * gamma**2)
-        )
-        log_term = math.log(6.0 * m * J_beta * J_gamma / delta)
-        comp = 4.0 * math.sqrt(kl / (m - 1))
-        total = emp + 4.0 * math.sqrt((kl + log_term) / (m - 1))
-        cand = (total, emp, comp, gamma, beta_t, in_range, kl, log_term)
+        cand = {
+            "L_gamma": float(np.mean(M <= gamma)),
+            "d": float(d),
+            "B": B_eff,
+            "h": float(h),
+            "beta_t": beta0 * math.exp(j * step) if in_range else beta,
+            "beta": beta,
+            "gamma": gamma,
+            "R": ratio,
+            "m": float(m),
+            "J": float(J_beta * J_gamma),
+            "delta": delta,
+        }
+        total = sum(_spectral_terms(NUM, **cand).values())
         if best is None or total < best[0]:
-            best = cand
+            best = (total, cand, in_range)
     if best is None:  # pragma: no cover - the grid is never empty
         raise RuntimeError("no candidate on the grid")
-    total, emp, comp, gamma, beta_t, in_range, kl, log_term = best
-
-    inputs = {
-        "L_gamma": emp,
-        "d": float(d),
-        "B": B_eff,
-        "h": float(h),
-        "beta_t": beta_t,
-        "beta": beta,
-        "gamma": gamma,
-        "R": ratio,
-        "m": float(m),
-        "J": float(J_beta * J_gamma),
-        "delta": delta,
-    }
-
-    def formula() -> Any:
-        import sympy
-
-        L, d_, B_, h_, bt, b_, g, R, m_, J_, dl = sympy.symbols(
-            "L_gamma d B h beta_t beta gamma R m J delta", positive=True
-        )
-        KL = (
-            C_SIGMA**2
-            * d_**2
-            * B_**2
-            * h_
-            * sympy.log(4 * h_ * d_)
-            * bt ** (2 * d_ - 2)
-            * b_**2
-            * R
-            / (2 * g**2)
-        )
-        return L + 4 * sympy.sqrt((KL + sympy.log(6 * m_ * J_ / dl)) / (m_ - 1))
+    _, inputs, in_range = best
 
     notes = [
         f"Bounds the natural 0-1 risk of the deterministic network; d = {d} layers, h = {h}, "
@@ -288,10 +286,15 @@ def pac_bayes_spectral_bound(
         else "the margin must have been fixed before seeing the sample",
         "constants made explicit from the paper's proof (derived)",
     ]
-    return Bound(
-        total,
-        {"empirical margin loss": emp, "KL": comp, "confidence": total - emp - comp},
-        constants={"c_sigma": C_SIGMA, "c_lemma": 4.0, "J_beta": float(J_beta), "J_gamma": float(J_gamma)},
+    return build_bound(
+        _spectral_terms,
+        inputs,
+        constants={
+            "c_sigma": float(C_SIGMA),
+            "c_lemma": 4.0,
+            "J_beta": float(J_beta),
+            "J_gamma": float(J_gamma),
+        },
         reference=(
             "Neyshabur, Bhojanapalli & Srebro (2018), ICLR, PAC-Bayesian spectrally-normalized margin bound "
             "(constants from its proof)"
@@ -299,7 +302,5 @@ def pac_bayes_spectral_bound(
         status="derived",
         kind="upper",
         name="pac-bayes-spectral",
-        inputs=inputs,
         notes="; ".join(notes),
-        formula_builder=formula,
     )

@@ -122,6 +122,31 @@ class GaussianNetwork:
         object.__setattr__(self, "biases", biases)
         object.__setattr__(self, "input_shape", shape)
 
+    @classmethod
+    def from_network(cls, net: Any, std: float) -> GaussianNetwork:
+        r"""A Gaussian centred at the weights and biases of ``net`` (Dense and ReLU layers, after an optional
+        Flatten; missing biases are zero), with the same standard deviation ``std`` everywhere.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radbound.networks import Network
+        >>> from radbound.pacbayes import GaussianNetwork
+        >>> q = GaussianNetwork.from_network(Network.from_arrays([np.ones((3, 2)), np.ones((2, 3))]), 0.1)
+        >>> q.n_parameters, bool(np.all(q.mean_network.forward(np.ones((1, 2))) == 6.0))
+        (17, True)
+        """
+        from .margin import _dense_weights
+
+        std = check_positive(std, "std")
+        weights, biases = _dense_weights(net)
+        bs = [np.zeros(w.shape[0]) if b is None else b for w, b in zip(weights, biases)]
+        return cls(
+            tuple(DiagonalGaussian(w, std) for w in weights),
+            tuple(DiagonalGaussian(b, std) for b in bs),
+            net.input_shape,
+        )
+
     @property
     def n_classes(self) -> int:
         """Number of outputs K."""
@@ -215,8 +240,8 @@ class GaussianNetwork:
         Returns
         -------
         SampledRisk
-            ``exact_loss`` is True for the natural loss and for certified losses (which bound the adversarial
-            loss from above: the estimate targets an upper bound of the adversarial risk).
+            ``loss_kind`` is ``"exact"`` for the natural loss and ``"certified"`` for the adversarial one (an
+            upper bound on the adversarial loss: the estimate targets an upper bound of the adversarial risk).
 
         Examples
         --------
@@ -248,7 +273,17 @@ class GaussianNetwork:
                 method = "exact scores per draw" if eps == 0 else f"certified margins per draw ({certifier})"
         value = float(losses.mean())
         stderr = float(losses.std(ddof=1) / math.sqrt(m)) if m > 1 else math.inf
-        return SampledRisk(value, stderr, m, b, n, eps=eps, attack_norm=r, exact_loss=True, method=method)
+        return SampledRisk(
+            value,
+            stderr,
+            m,
+            b,
+            n,
+            eps=eps,
+            attack_norm=r,
+            loss_kind="exact" if eps == 0 else "certified",
+            method=method,
+        )
 
     def _local_losses(self, X: np.ndarray, y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
         W0, b0 = self.weights[0], self.biases[0]
@@ -297,15 +332,21 @@ class GaussianNetwork:
                 Z[rows, y[idx]] = -np.inf
                 margins = zy - Z.max(axis=1)
             else:
-                margins = certified_margins(
-                    net, X[idx], y[idx], eps=eps, attack_norm=r, method=certifier
-                ).margins
+                margins = _margin_array(
+                    certified_margins(net, X[idx], y[idx], eps=eps, attack_norm=r, method=certifier)
+                )
             out[j] = np.count_nonzero(np.asarray(margins) <= 0) / b
         return out
 
     def __repr__(self) -> str:
         widths = [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
         return f"GaussianNetwork(widths={tuple(widths)}, {self.n_parameters} parameters)"
+
+
+def _margin_array(result: Any) -> np.ndarray:
+    """The per-sample certified margins as a float array: ``certified_margins`` returns them as an array of
+    shape (n,) (or, in older versions, a result with a ``.margins`` field)."""
+    return np.asarray(getattr(result, "margins", result), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- training (torch)
