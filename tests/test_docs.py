@@ -324,6 +324,34 @@ def test_network_training_without_torch_says_how_to_install(monkeypatch):
         network.paper_network()
 
 
+def test_backend_without_torch_says_how_to_install(monkeypatch):
+    """backend='torch' without torch names the CPU index and the CUDA build, as the README does."""
+    from radbound._backend import TORCH_INSTALL, get_backend
+
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    with pytest.raises(ImportError, match=re.escape(TORCH_INSTALL)):
+        get_backend(backend="torch")
+    assert "download.pytorch.org/whl/cpu" in TORCH_INSTALL and "CUDA" in TORCH_INSTALL
+
+
+def test_no_text_calls_a_plain_torch_pin_a_cpu_build():
+    """On Linux a plain ``torch==VERSION`` from the default index is the CUDA build: a
+    sentence that pins torch and speaks of a CPU build must name the CPU wheel index, the CUDA build
+    or this machine's disk."""
+    files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "pyproject.toml", *DOCS.rglob("*.md")]
+    files += sorted((ROOT / "radbound").rglob("*.py"))
+    bad = []
+    for path in files:
+        if "_build" in path.parts:
+            continue
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for sentence in re.split(r"(?<=[.;])\s+(?=[A-Z`(#])", text):
+            if re.search(r"torch==\S+", sentence) and re.search(r"\bCPU\b", sentence, re.I):
+                if not re.search(r"whl/cpu|CPU_INDEX|local disk|CPU wheel index|CUDA", sentence):
+                    bad.append(f"{path.relative_to(ROOT)}: {sentence[:300]}")
+    assert bad == []
+
+
 def _parameter_problems(name: str, func) -> list[str]:
     """numpydoc's validation of the Parameters section: PR01 (undocumented), PR02 (unknown)."""
     validate = pytest.importorskip("numpydoc.validate").validate

@@ -473,3 +473,15 @@ def test_readme_links_and_images_are_relative_and_exist():
     targets = _relative_links(text)
     assert any(t.endswith(".png") for t in targets)
     assert [t for t in targets if not (ROOT / t).exists()] == []
+
+
+def test_readme_and_docs_name_every_notebook():
+    names = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py"))
+    words = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    readme = README.read_text(encoding="utf-8")
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    notebooks_page = (ROOT / "docs" / "notebooks.md").read_text(encoding="utf-8")
+    assert f"holds {words.get(len(names), len(names))} teaching notebooks" in readme
+    for name in names:
+        assert re.search(rf"\b{name[:2]} \w", readme), f"README does not describe notebook {name}"
+        assert f"`{name}`" in index and f"notebooks/{name}" in notebooks_page, name
