@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -23,9 +26,11 @@ __all__ = [
     "check_matrix",
     "check_binary_labels",
     "check_multiclass_labels",
+    "encode_class_labels",
     "check_random_state",
     "spawn_generators",
     "is_torch_tensor",
+    "read_npz",
 ]
 
 
@@ -150,18 +155,28 @@ def check_matrix(
 def _labels_to_numpy(y: Any, name: str) -> np.ndarray:
     if is_torch_tensor(y):
         y = y.detach().cpu().numpy()
-    arr = np.asarray(y)
+    if isinstance(y, (str, bytes)) or y is None:
+        raise TypeError(f"{name} must be a 1-D array of labels, got {type(y).__name__}")
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be a 1-D array of labels: {exc}") from exc
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real labels, got dtype {arr.dtype}")
     return arr
 
 
 def check_binary_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
-    """Return ``y`` as a float64 numpy vector of length ``n`` with entries in {-1, +1}."""
+    """Return ``y`` as a float64 numpy vector of length ``n`` with entries in {-1, +1}.
+
+    Complex, boolean, string and object labels are refused (a TypeError naming ``y``).
+    """
     arr = _labels_to_numpy(y, name)
     if arr.shape[0] != n:
         raise ValueError(f"{name} must have length n_samples={n}, got {arr.shape[0]}")
-    if not np.issubdtype(arr.dtype, np.number):
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be numeric with entries in {{-1, +1}}, got dtype {arr.dtype}")
     bad = ~np.isin(arr, (-1, 1))
     if bad.any():
@@ -171,33 +186,88 @@ def check_binary_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def check_multiclass_labels(
-    y: Any, n: int, n_classes: int | None = None, name: str = "y"
-) -> tuple[np.ndarray, int]:
-    """Return ``(y, K)``: integer labels in ``0..K-1`` of length ``n``.
+def encode_class_labels(
+    y: Any, n: int, n_classes: int | None = None, name: str = "y", *, limit_to_n: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices and class labels of multi-class labels ``y`` (the package's one rule).
 
-    When ``n_classes`` is None, ``K = max(y) + 1`` and at least two classes must
-    occur; otherwise every label must be below ``n_classes``.
+    Without ``n_classes`` the classes are the distinct labels present, sorted (any integers,
+    at least two of them); ``y`` is returned as their indices ``0..K-1``, so that one stray large
+    label costs nothing (``[0, 1, 2, 10**6]`` is four classes, never ``10**6 + 1``). With a declared
+    ``n_classes = K`` the labels must be integers in ``0..K-1`` (absent classes allowed) and the
+    classes are ``0..K-1``; ``K`` may not exceed the number of samples (unless ``limit_to_n`` is
+    False, for evaluating a given K-class model, whose ``K`` is already in memory, on a few samples).
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Integer labels (integer-valued floats accepted; complex, boolean, string and object refused).
+    n : int
+        Number of samples (the length ``y`` must have).
+    n_classes : int, optional
+        Declared class count ``K``.
+    name : str
+        Name used in error messages.
+    limit_to_n : bool
+        Refuse a declared ``n_classes`` above ``max(n, 2)``.
+
+    Returns
+    -------
+    (index, classes) : (ndarray of int64, shape (n,)), (ndarray of int64, shape (K,))
+
+    Examples
+    --------
+    >>> idx, classes = encode_class_labels([3, 7, 3, 1000], 4)
+    >>> idx.tolist(), classes.tolist()
+    ([0, 1, 0, 2], [3, 7, 1000])
     """
     arr = _labels_to_numpy(y, name)
     if arr.shape[0] != n:
         raise ValueError(f"{name} must have length n_samples={n}, got {arr.shape[0]}")
-    if not np.issubdtype(arr.dtype, np.number) or (
-        np.issubdtype(arr.dtype, np.floating) and not np.all(np.mod(arr, 1) == 0)
-    ):
-        raise ValueError(f"{name} must hold integer class labels 0..K-1, got dtype {arr.dtype}")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must hold integer class labels, found NaN or inf")
+        if not np.all(np.mod(arr, 1) == 0) or np.abs(arr).max() >= 2.0**53:
+            raise ValueError(f"{name} must hold integer class labels, got non-integer values")
+    elif arr.dtype == np.uint64 and arr.size and int(arr.max()) >= 2**63:
+        raise ValueError(f"{name} must hold integer class labels below 2**63, got {int(arr.max())}")
     arr = arr.astype(np.int64)
-    if arr.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0, got {int(arr.min())}")
     if n_classes is None:
-        k = int(arr.max()) + 1
-        if np.unique(arr).size < 2:
-            raise ValueError(f"{name} must contain at least two classes, got {np.unique(arr).tolist()}")
-    else:
-        k = check_int(n_classes, "n_classes", minimum=2)
-        if arr.max() >= k:
-            raise ValueError(f"{name} must hold labels in 0..{k - 1} (n_classes={k}), got {int(arr.max())}")
-    return arr, k
+        classes, index = np.unique(arr, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(f"{name} must contain at least two classes, got {classes.tolist()}")
+        return index.astype(np.int64).reshape(-1), classes.astype(np.int64)
+    K = check_int(n_classes, "n_classes", minimum=2)
+    if limit_to_n and K > max(n, 2):
+        raise ValueError(
+            f"n_classes must be <= n_samples={n} (a declared class count above the sample size leaves "
+            f"most classes without data), got {K}; omit n_classes to use the labels present"
+        )
+    if arr.min() < 0 or arr.max() >= K:
+        bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
+        raise ValueError(f"{name} must hold labels in 0..{K - 1} (n_classes={K}), got {bad}")
+    return arr, np.arange(K, dtype=np.int64)
+
+
+def check_multiclass_labels(
+    y: Any, n: int, n_classes: int | None = None, name: str = "y", *, limit_to_n: bool = True
+) -> tuple[np.ndarray, int]:
+    """Return ``(index, K)``: the class index ``0..K-1`` of every label, and the class count.
+
+    The rule of :func:`encode_class_labels`: without ``n_classes`` the classes are the labels
+    present (sorted), with ``n_classes`` the labels must lie in ``0..n_classes-1`` (and
+    ``n_classes <= n`` unless ``limit_to_n`` is False, for a model that fixes ``K``).
+
+    Examples
+    --------
+    >>> idx, K = check_multiclass_labels([0, 1, 2, 0, 1, 10**6], 6)
+    >>> idx.tolist(), K
+    ([0, 1, 2, 0, 1, 3], 4)
+    """
+    index, classes = encode_class_labels(y, n, n_classes, name, limit_to_n=limit_to_n)
+    return index, int(classes.size)
 
 
 def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
@@ -240,3 +310,38 @@ def check_random_state(seed: Any) -> np.random.Generator:
             raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}")
         return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(f"seed must be None, an int or a numpy Generator, got {type(seed).__name__} {seed!r}")
+
+
+def read_npz(path: Any, what: str = "npz file") -> dict[str, np.ndarray]:
+    """Every array of the npz archive ``path`` (a path or a binary file object), read at once.
+
+    Nothing is unpickled. A missing file raises ``FileNotFoundError``; a directory, a truncated or
+    corrupt archive (bad CRC, broken deflate stream), an ``.npy`` file instead of an archive, or a
+    member numpy cannot read raise ``ValueError`` naming the file and the cause, so that a damaged
+    file never surfaces as ``zipfile.BadZipFile`` or ``KeyError`` from deep inside numpy.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+        The archive.
+    what : str
+        How the file is called in messages, e.g. ``"--data file"`` or ``"network file"``.
+    """
+    is_file_object = hasattr(path, "read")
+    name = repr(getattr(path, "name", "<file object>")) if is_file_object else repr(os.fspath(path))
+    if not is_file_object:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            raise ValueError(f"{what} {name} is a directory, not an npz file")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{what} {name} does not exist")
+    try:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not an npz archive")
+        with npz:
+            return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{what} {name} is not a readable npz file: {exc}") from exc

@@ -214,7 +214,7 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
             if not np.isfinite(b_np).all():
                 raise ValueError("b must contain only finite values (found NaN or inf)")
             b = nx.asarray(b if is_torch_tensor(b) else b_np, dtype=X.dtype)
-        yv, _ = check_multiclass_labels(y, n, n_classes=k)
+        yv, _ = check_multiclass_labels(y, n, n_classes=k, limit_to_n=False)
         if use_torch:
             import torch
 
@@ -242,13 +242,32 @@ def _logits(P: _Problem, X: Any | None = None) -> Any:
     ext = np.empty((Wt.shape[0], Wt.shape[1] + 1), dtype=Wt.dtype)
     ext[:, :-1] = Wt
     ext[:, -1] = 1.0
-    with np.errstate(invalid="ignore"):  # inf * 0 in a bad X: reported just below
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a bad X, overflow: reported below
         Z = X @ ext
     if not np.isfinite(Z[:, -1]).all() and not np.isfinite(X).all():
         raise ValueError("X must contain only finite values (found NaN or inf)")
     Z = Z[:, :-1]
-    Z += P.b
+    with np.errstate(over="ignore"):
+        Z += P.b
+    if not np.isfinite(Z).all():
+        _overflow(Z.dtype, "the scores X W^T + b")
     return Z[:, 0] if P.binary else Z
+
+
+def _overflow(dtype: Any, what: str) -> None:
+    """Raise the OverflowError of finite inputs whose result leaves the float range of ``dtype``."""
+    hint = " (pass float64 arrays)" if np.dtype(dtype) != np.float64 else ""
+    raise OverflowError(
+        f"X, W or b too large: {what} overflow {np.dtype(dtype).name} "
+        f"(beyond {np.finfo(dtype).max:.3g}){hint}"
+    )
+
+
+def _finite_margins(P: _Problem, m: Any) -> Any:
+    """``m`` when finite; otherwise the margins of finite inputs overflowed: a named OverflowError."""
+    if not P.torch and not np.isfinite(m).all():
+        _overflow(m.dtype, "the margins (score differences and eps times the weight norms)")
+    return m
 
 
 def _margins_from_logits(P: _Problem, Z: Any) -> Any:
@@ -336,12 +355,13 @@ def adversarial_margins(W: Any, b: Any, X: Any, y: Any, *, eps: float, attack_no
     q = dual_exponent(r)
     P = _prepare(W, b, X, y, finite_X=False)
     Z = _logits(P)
-    if P.binary:
-        m = P.y * Z
-        if eps > 0:
-            m = m - eps * norm(P.W, q)
-        return m
-    return _exact_multiclass(P, Z, eps, q)[0]
+    with np.errstate(over="ignore"):
+        if P.binary:
+            m = P.y * Z
+            if eps > 0:
+                m = m - eps * norm(P.W, q)
+            return _finite_margins(P, m)
+        return _finite_margins(P, _exact_multiclass(P, Z, eps, q)[0])
 
 
 def linear_worst_case(

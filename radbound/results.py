@@ -210,6 +210,9 @@ class MulticlassEstimate(Estimate):
         The weight norm (row norms :math:`\max_k \|w_k\|_p \le W`).
     radius : float
         :math:`W`.
+    classes : tuple of int
+        The label of each class, in the order of ``per_class`` (the labels present, sorted, or
+        ``0..K-1`` for a declared class count); empty when not recorded.
 
     Examples
     --------
@@ -224,6 +227,7 @@ class MulticlassEstimate(Estimate):
     class_sizes: tuple[int, ...]
     p: float
     radius: float
+    classes: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -232,6 +236,7 @@ class MulticlassEstimate(Estimate):
         object.__setattr__(self, "full", float(self.full))
         object.__setattr__(self, "p", float(self.p))
         object.__setattr__(self, "radius", float(self.radius))
+        object.__setattr__(self, "classes", tuple(int(v) for v in self.classes))
 
     @property
     def n_classes(self) -> int:

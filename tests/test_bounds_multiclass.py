@@ -51,7 +51,7 @@ def test_multiclass_rademacher_monte_carlo_within_standard_errors():
 
 
 def test_class_absent_from_sample_contributes_zero():
-    est = rb.multiclass_rademacher(np.eye(3), [0, 1, 1], n_classes=4, method="exact")
+    est = rb.multiclass_rademacher(np.eye(4), [0, 1, 1, 0], n_classes=4, method="exact")
     assert est.per_class[2:] == (0.0, 0.0)
 
 

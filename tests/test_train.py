@@ -338,7 +338,7 @@ def test_bad_shapes_and_labels():
         fit_linear(X, np.full(20, 3), eps=0.1, lam=0.01, loss="softmax")
     with pytest.raises(ValueError, match="integer class labels"):
         fit_linear(X, np.arange(20) + 0.5, eps=0.1, lam=0.01, loss="softmax")
-    with pytest.raises(ValueError, match="integer class labels"):
+    with pytest.raises(TypeError, match="y must hold real labels"):
         fit_linear(X, np.arange(20) + 0j, eps=0.1, lam=0.01, loss="softmax")
     with pytest.raises(ValueError, match=r"labels in 0..2"):
         fit_linear(X, np.arange(20) % 4, eps=0.1, lam=0.01, loss="softmax", n_classes=3)

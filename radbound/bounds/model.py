@@ -269,7 +269,7 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
     if binary:
         y = check_binary_labels(y, n, "y")
     else:
-        y, K = check_multiclass_labels(y, n, W.shape[0], "y")
+        y, K = check_multiclass_labels(y, n, W.shape[0], "y", limit_to_n=False)
     has_bias = bool(np.any(np.asarray(b) != 0))
     if has_bias:  # fold the bias into a constant feature (the attack may move it: a stronger adversary)
         X = np.hstack([X, np.ones((n, 1))])
@@ -412,7 +412,7 @@ def _network(net, X, y, *, margin, eps, r, delta, bound, posthoc, grid) -> Bound
         yb = check_binary_labels(y, n, "y")
         margins = yb * out.reshape(-1)
     else:
-        yk, _ = check_multiclass_labels(y, n, net.output_dim, "y")
+        yk, _ = check_multiclass_labels(y, n, net.output_dim, "y", limit_to_n=False)
         rows = np.arange(n)
         other = out.copy()
         other[rows, yk] = -np.inf

@@ -873,7 +873,7 @@ def surrogate_margin_bound(
     delta = check_probability(delta, "delta")
     X = check_matrix(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X", allow_torch=False)
     K = V.shape[0]
-    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
+    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K, limit_to_n=False)
     strat = _Stratifier(posthoc, grid)
     s = strat.norm("s", float(np.abs(V).sum(axis=1).max()))
     t = strat.norm("t", float(np.abs(W).sum(axis=1).max()))

@@ -301,7 +301,7 @@ def local_linearity(
     if binary:
         y_np = check_binary_labels(y, n)
     else:
-        y_np, _ = check_multiclass_labels(y, n, n_classes=net.output_dim)
+        y_np, _ = check_multiclass_labels(y, n, n_classes=net.output_dim, limit_to_n=False)
     q = dual_exponent(r)
     if is_affine(net) and not use_torch and sum(isinstance(la, Dense) for la in net.layers) == 1:
         Xf = np.asarray(Xb).reshape(n, -1)

@@ -154,7 +154,7 @@ def _labels(net: Network, y: Any, n: int) -> tuple[np.ndarray, bool]:
         return check_binary_labels(y, n), True
     if K < 2:  # pragma: no cover - output_dim >= 1 always
         raise ValueError(f"net must have at least one output, got {K}")
-    labels, _ = check_multiclass_labels(y, n, n_classes=K)
+    labels, _ = check_multiclass_labels(y, n, n_classes=K, limit_to_n=False)
     return labels, False
 
 

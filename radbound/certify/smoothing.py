@@ -188,7 +188,7 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
         if binary:
             labels = check_binary_labels(y, X.shape[0])
         else:
-            labels, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
+            labels, _ = check_multiclass_labels(y, X.shape[0], n_classes=K, limit_to_n=False)
     d = int(np.prod(X.shape[1:]))
     batch = check_int(batch_size, "batch_size", minimum=1) if batch_size is not None else max(1, 2**21 // d)
     return classify, K, binary, X, labels, sigma, n, alpha, batch

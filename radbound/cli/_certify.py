@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import read_npz
 from ._complexity import _emit, _finite, load_sample
 
 __all__ = ["register", "load_model"]
@@ -29,17 +30,21 @@ def load_model(path: str) -> Any:
     """A Network (``Network.save_npz`` format) or a pair ``(W, b)`` from an ``.npz`` file."""
     from ..networks import Network
 
-    with np.load(path, allow_pickle=False) as f:
-        files = set(f.files)
-        if "spec" not in files:
-            if "W" not in files:
+    f = read_npz(path, "--model file")
+    if "spec" not in f:
+        if "W" not in f:
+            raise ValueError(
+                f"--model must be a Network written by Network.save_npz or hold an array 'W', "
+                f"got arrays {sorted(f)}"
+            )
+        for key in ("W", "b"):
+            if key in f and f[key].dtype.kind not in "biuf":
                 raise ValueError(
-                    f"--model must be a Network written by Network.save_npz or hold an array 'W', "
-                    f"got arrays {sorted(files)}"
+                    f"--model file {path!r}: {key} must hold real numbers, got dtype {f[key].dtype}"
                 )
-            W = np.asarray(f["W"], dtype=np.float64)
-            b = np.asarray(f["b"], dtype=np.float64) if "b" in files else None
-            return W, b
+        W = np.asarray(f["W"], dtype=np.float64)
+        b = np.asarray(f["b"], dtype=np.float64) if "b" in f else None
+        return W, b
     return Network.from_npz(path)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import bounds
 from .._lp import norm
-from .._validation import check_exponent, check_random_state
+from .._validation import check_exponent, check_random_state, read_npz
 from ..attacks import ramp_risk
 from ..complexity import adversarial_linear_rademacher, linear_rademacher, multiclass_rademacher
 from ..data import load_mnist
@@ -59,14 +59,7 @@ def load_sample(
         ds = load_mnist()
         X, y = ds.X, ds.y
     else:
-        with np.load(cast(str, data)) as f:
-            keys = set(f.files)
-            xk = "x" if "x" in keys else ("X" if "X" in keys else None)
-            if xk is None or "y" not in keys:
-                raise ValueError(f"--data file must hold arrays 'x' (or 'X') and 'y', got {sorted(keys)}")
-            X, y = np.asarray(f[xk], dtype=np.float64), np.asarray(f["y"])
-        if X.ndim != 2:
-            X = X.reshape(X.shape[0], -1)
+        X, y = _read_data(cast(str, data))
     labels = sorted(np.unique(y).tolist()) if classes is None else list(classes)
     if classes is None and len(labels) == 2:
         if labels == [-1, 1]:
@@ -100,12 +93,41 @@ def load_sample(
     return X, y, binary, labels
 
 
+def _read_data(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from the ``--data`` npz: X of shape (n, ...) flattened to (n, d), y of shape (n,);
+    every defect of the file or of the arrays is a ValueError naming the file."""
+    f = read_npz(path, "--data file")
+    xk = "x" if "x" in f else ("X" if "X" in f else None)
+    if xk is None or "y" not in f:
+        raise ValueError(f"--data file {path!r} must hold arrays 'x' (or 'X') and 'y', got {sorted(f)}")
+    X, y = f[xk], f["y"]
+    if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"--data file {path!r}: {xk} and y must hold real numbers, got dtypes {X.dtype} and {y.dtype}"
+        )
+    if X.ndim < 2:
+        raise ValueError(
+            f"--data file {path!r}: {xk} must have shape (n, d) or (n, ...), got shape {X.shape}"
+        )
+    if y.ndim != 1:
+        raise ValueError(f"--data file {path!r}: y must have shape (n,), got shape {y.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"--data file {path!r}: {xk} has {X.shape[0]} rows but y has {y.shape[0]} labels (must match)"
+        )
+    if X.shape[0] == 0 or X[0].size == 0:
+        raise ValueError(f"--data file {path!r}: {xk} is empty (shape {X.shape})")
+    X = np.asarray(X, dtype=np.float64).reshape(X.shape[0], -1)
+    if not np.isfinite(X).all():
+        raise ValueError(f"--data file {path!r}: {xk} must contain only finite values (found NaN or inf)")
+    return X, y
+
+
 def _load_model(path: str, binary: bool, d: int, labels: list) -> tuple[np.ndarray, Any]:
     """``(W, b)`` from ``path``: a file written by ``radbound.train.LinearModel.save`` (its rows are
     reordered to the CLI's class order) or any npz with an array ``W`` (and optionally ``b``)."""
-    with np.load(path, allow_pickle=False) as f:
-        files = set(f.files)
-    if "format" in files:  # a LinearModel file
+    f = read_npz(path, "--model file")
+    if "format" in f:  # a LinearModel file
         from ..train import LinearModel
 
         model = LinearModel.load(path)
@@ -114,15 +136,17 @@ def _load_model(path: str, binary: bool, d: int, labels: list) -> tuple[np.ndarr
             order = [list(np.asarray(model.classes).tolist()).index(c) for c in labels]
             Wm, b = Wm[order], b[order]
     else:
-        with np.load(path, allow_pickle=False) as f:
-            if "W" not in files:
-                raise ValueError(f"--model file must hold an array 'W', got {sorted(files)}")
-            Wm = np.asarray(f["W"], dtype=np.float64)
-            b = (
-                np.asarray(f["b"], dtype=np.float64)
-                if "b" in files
-                else np.zeros(1 if binary else len(labels))
-            )
+        if "W" not in f:
+            raise ValueError(f"--model file {path!r} must hold an array 'W', got {sorted(f)}")
+        for key in ("W", "b"):
+            if key in f and f[key].dtype.kind not in "biuf":
+                raise ValueError(
+                    f"--model file {path!r}: {key} must hold real numbers, got dtype {f[key].dtype}"
+                )
+        Wm = np.asarray(f["W"], dtype=np.float64)
+        b = np.asarray(f["b"], dtype=np.float64) if "b" in f else np.zeros(1 if binary else len(labels))
+        if not (np.isfinite(Wm).all() and np.isfinite(b).all()):
+            raise ValueError(f"--model file {path!r}: W and b must contain only finite values")
     K = len(labels)
     if binary:
         Wm = Wm.reshape(-1)
@@ -143,9 +167,28 @@ def _load_model(path: str, binary: bool, d: int, labels: list) -> tuple[np.ndarr
 # output
 # --------------------------------------------------------------------------------------------------
 def _finite(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return "inf" if x > 0 else "-inf"
+    """A non-finite float as the string "inf", "-inf" or "nan" (strict JSON has no such numbers)."""
+    if isinstance(x, (float, np.floating)) and not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     return x
+
+
+def strict_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by a string (:func:`_finite`), numpy scalars and
+    arrays turned into Python numbers and lists, so that ``json.dumps(..., allow_nan=False)`` holds."""
+    if isinstance(obj, dict):
+        return {str(k): strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return strict_json(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _finite(float(obj))
+    return obj
 
 
 def _estimate_json(name: str, est: Estimate, **extra: Any) -> dict:
@@ -215,7 +258,8 @@ def _print_table(header: dict, rows: list[dict], out: Any) -> None:
 def _emit(args: argparse.Namespace, header: dict, rows: list[dict]) -> int:
     out = sys.stdout
     if args.json:
-        json.dump({"command": args.command, **header, "results": rows}, out, indent=2, default=_finite)
+        doc = strict_json({"command": args.command, **header, "results": rows})
+        json.dump(doc, out, indent=2, allow_nan=False, default=str)
         print("", file=out)
     else:
         _print_table(header, rows, out)

@@ -36,6 +36,8 @@ __all__ = [
     "EXACT_MAX_N",
     "DEFAULT_N_DRAWS",
     "METHODS",
+    "MAX_N",
+    "MAX_SIGN_ENTRIES",
 ]
 
 #: ``method="auto"`` enumerates all sign vectors exactly when ``n <= AUTO_EXACT_MAX_N``.
@@ -50,6 +52,10 @@ METHODS = ("auto", "exact", "monte-carlo")
 _ASSUMED_RATE = 1e7
 #: Default budget of array elements held per chunk (about 16 MB of float64).
 _CHUNK_ELEMENTS = 2**21
+#: Largest sample size: one sign vector handed to ``sup`` holds ``n`` float64 values (1 GiB at most).
+MAX_N = 2**27
+#: Largest Monte-Carlo work ``n_draws * n`` (sign entries): that of the largest exact enumeration.
+MAX_SIGN_ENTRIES = 2**EXACT_MAX_N * EXACT_MAX_N
 #: Long exact enumerations log their progress here (INFO; see :mod:`radbound._progress`).
 logger = logging.getLogger("radbound.complexity")
 
@@ -67,6 +73,12 @@ class _Oracle:
     """
 
     columns: tuple[str, ...] = ("value",)
+    #: Column ``j`` is computed in units of ``2**column_exp2[j]`` (None: no scaling). An oracle on
+    #: data far from unit size works on data scaled by a power of two; the engine scales the
+    #: averages (and the standard error and interval of column 0) back at the end, exactly.
+    column_exp2: tuple[int, ...] | None = None
+    #: The inputs to name when a scaled-back result leaves the float64 range.
+    overflow_names: str = "the inputs"
 
     def __init__(self, n: int, nx: Backend) -> None:
         self.n = n
@@ -117,6 +129,10 @@ class _CallableOracle(_Oracle):
         out = self.sup(signs)
         if is_torch_tensor(out):
             out = out.detach().cpu().numpy()
+        if np.iscomplexobj(out):
+            raise ValueError(
+                f"sup must return real values, got complex values for signs of shape ({m}, {self.n})"
+            )
         try:
             arr = np.asarray(out, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -144,15 +160,42 @@ def _format_seconds(t: float) -> str:
     return f"{t:.3g} seconds"
 
 
+def _format_power(log10_value: float, unit: str) -> str:
+    """``10**log10_value`` units, in plain digits when small enough, else as a power of ten."""
+    if log10_value < 15:
+        return f"{10.0**log10_value:.3g} {unit}"
+    return f"10^{log10_value:.0f} {unit}"
+
+
+def _format_log_seconds(log10_seconds: float) -> str:
+    if log10_seconds < 15:
+        return _format_seconds(10.0**log10_seconds)
+    return f"10^{log10_seconds - math.log10(3.15e7):.0f} years"
+
+
 def _exact_cost_error(n: int) -> ValueError:
-    count = 2**n
-    gib = count * n / 2**30
+    """The refusal of an enumeration over ``2**n`` sign vectors, with its cost (log space: any n)."""
+    log10_count = n * math.log10(2.0)
+    count = f"{2**n:,}" if n <= 64 else f"about 10^{log10_count:.0f}"
+    seconds = _format_log_seconds(log10_count - math.log10(_ASSUMED_RATE))
+    gib = _format_power(log10_count + math.log10(n) - 30 * math.log10(2.0), "GiB")
     return ValueError(
         f"method='exact' needs n <= {EXACT_MAX_N}, got n={n}: it would average over 2**{n} = "
-        f"{count:,} sign vectors (about {_format_seconds(count / _ASSUMED_RATE)} at "
-        f"{_ASSUMED_RATE:.0e} sign vectors per second, and {gib:.3g} GiB if the sign matrix were "
-        f"held as int8 at once); use method='monte-carlo' (e.g. n_draws={DEFAULT_N_DRAWS}) instead"
+        f"{count} sign vectors (about {seconds} at {_ASSUMED_RATE:.0e} sign vectors per second, and "
+        f"{gib} if the sign matrix were held as int8 at once); use method='monte-carlo' "
+        f"(e.g. n_draws={DEFAULT_N_DRAWS}) instead"
     )
+
+
+def check_sample_size(n: int, name: str = "n") -> int:
+    """``n`` if a sign vector of length ``n`` can be handed to a supremum (``n <= MAX_N``), else raise."""
+    if n > MAX_N:
+        raise ValueError(
+            f"{name} must be <= {MAX_N:,} (2**27): each sign vector of length {name} holds {name} float64 "
+            f"values, {_format_power(math.log10(n) + math.log10(8) - 30 * math.log10(2.0), 'GiB')} "
+            f"for {name}={n}"
+        )
+    return n
 
 
 def _resolve_method(method: Any, n: int) -> str:
@@ -164,12 +207,20 @@ def _resolve_method(method: Any, n: int) -> str:
     return method
 
 
-def _check_n_draws(n_draws: Any, antithetic: bool) -> int:
+def _check_n_draws(n_draws: Any, antithetic: bool, n: int) -> int:
     if n_draws is None:
         return DEFAULT_N_DRAWS
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     if antithetic and n_draws % 2:
         raise ValueError(f"n_draws must be even when antithetic=True (pairs sigma, -sigma), got {n_draws!r}")
+    if n_draws * n > MAX_SIGN_ENTRIES:
+        log10_seconds = math.log10(n_draws) - math.log10(_ASSUMED_RATE)
+        raise ValueError(
+            f"n_draws={n_draws:,} sign vectors of length n={n} is more work than the largest exact "
+            f"enumeration allowed (2**{EXACT_MAX_N} sign vectors of length {EXACT_MAX_N}): about "
+            f"{_format_log_seconds(log10_seconds)} at {_ASSUMED_RATE:.0e} sign vectors per second; "
+            f"use n_draws <= {MAX_SIGN_ENTRIES // n:,}"
+        )
     return n_draws
 
 
@@ -178,13 +229,18 @@ def _check_bounded_differences(c: Any, n: int) -> np.ndarray | None:
         return None
     if is_torch_tensor(c):
         c = c.detach().cpu().numpy()
-    arr = np.asarray(c, dtype=np.float64)
+    raw = np.asarray(c)
+    if raw.dtype == bool or raw.dtype.kind not in "iuf":
+        raise TypeError(f"bounded_differences must be real numbers, got dtype {raw.dtype}")
+    arr = raw.astype(np.float64)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
         raise ValueError(f"bounded_differences must have shape (n,) = ({n},), got shape {arr.shape}")
-    if not (np.isfinite(arr).all() and (arr >= 0).all()):
-        raise ValueError(f"bounded_differences must be finite and >= 0, got {arr.tolist()!r}")
+    bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"bounded_differences must be finite and >= 0, got {arr[i]!r} at index {i}")
     return arr
 
 
@@ -231,22 +287,28 @@ def _estimate(
     chunk_size: Any = None,
 ) -> tuple[Estimate, dict[str, float]]:
     n = oracle.n
-    method = _resolve_method(method, n)
+    method = _resolve_method(method, n)  # refuses an infeasible enumeration first, with its cost
+    check_sample_size(n)
     delta = check_probability(delta, "delta")
     if not isinstance(antithetic, (bool, np.bool_)):
         raise TypeError(f"antithetic must be True or False, got {antithetic!r}")
     antithetic = bool(antithetic)
-    n_draws = _check_n_draws(n_draws, antithetic)
+    n_draws = _check_n_draws(n_draws, antithetic, n)
     c = _check_bounded_differences(bounded_differences, n)
     chunk = _check_chunk(chunk_size, oracle.default_chunk())
+    rng = check_random_state(seed)  # validated even when the enumeration is exact and does not use it
+
+    exp2 = oracle.column_exp2 or (0,) * len(oracle.columns)
+
+    def unscale(x: float, j: int = 0) -> float:
+        return _unscale(x, exp2[j], oracle.overflow_names)
 
     if method == "exact":
         sums = np.asarray(oracle.exact_sums(chunk), dtype=np.float64)
         means = sums / 2.0**n
-        est = Estimate(means[0] / n, 0.0, "exact", 2**n)
-        return est, dict(zip(oracle.columns, means.tolist()))
+        est = Estimate(unscale(means[0] / n), 0.0, "exact", 2**n)
+        return est, {col: unscale(float(v), j) for j, (col, v) in enumerate(zip(oracle.columns, means))}
 
-    rng = check_random_state(seed)
     per_draw = 2 if antithetic else 1
     n_units = n_draws // per_draw  # pairs, or single draws
     step = max(1, chunk // per_draw)
@@ -259,12 +321,17 @@ def _estimate(
         for j in range(len(oracle.columns))
     ]
     means = np.array([col.mean() for col in cols])
-    stderr = _std(cols[0]) / math.sqrt(n_units) / n
-    value = means[0] / n
+    stderr = unscale(_std(cols[0]) / math.sqrt(n_units) / n)
+    value = unscale(means[0] / n)
     interval = None
     if c is not None:
-        hw = mcdiarmid_half_width(c, n_draws, delta, antithetic=antithetic)
+        hw = unscale(mcdiarmid_half_width(c, n_draws, delta, antithetic=antithetic))
         interval = (value - hw, value + hw)
+        if not (math.isfinite(interval[0]) and math.isfinite(interval[1])):
+            raise OverflowError(
+                f"the McDiarmid interval {value!r} +- {hw!r} leaves the float64 range: "
+                f"{oracle.overflow_names} too large"
+            )
     est = Estimate(
         value,
         stderr,
@@ -274,7 +341,21 @@ def _estimate(
         delta=delta if interval is not None else None,
         antithetic=antithetic,
     )
-    return est, dict(zip(oracle.columns, means.tolist()))
+    return est, {col: unscale(float(v), j) for j, (col, v) in enumerate(zip(oracle.columns, means))}
+
+
+def _unscale(x: float, exp2: int, names: str) -> float:
+    """``x * 2**exp2``, or an OverflowError naming ``names`` when it leaves the float64 range."""
+    try:
+        out = math.ldexp(float(x), exp2)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise OverflowError(
+            f"the estimate is about {float(x):.3g} * 2**{exp2}, beyond the float64 range "
+            f"(max {np.finfo(np.float64).max:.4g}): {names} too large"
+        )
+    return out
 
 
 def empirical_rademacher(

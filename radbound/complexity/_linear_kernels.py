@@ -46,6 +46,14 @@ _LOW_BLOCK_ELEMENTS = 2**21
 _GRAM_GUARD = 1e-3
 
 
+def times_pow2(A: Any, k: int) -> Any:
+    """``A * 2**k`` for a numpy array or tensor, exactly (two factors, so ``|k|`` up to 2098 is fine)."""
+    if k == 0:
+        return A
+    h = k // 2
+    return (A * 2.0**h) * 2.0 ** (k - h)
+
+
 def _rows(nx: Backend, signs_np: np.ndarray, A: Any) -> Any:
     """``signs @ A`` on the backend (``A`` may have zero rows)."""
     if signs_np.shape[1] == 0:
@@ -79,16 +87,22 @@ class LinearOracle(_Oracle):
         # The suprema are positively homogeneous in (X, eps): data far from 1 in magnitude is scaled
         # by an exact power of two (so squares and power sums neither overflow nor underflow) and the
         # results scaled back; ordinary data (within 2**+-200) is used as it is.
+        # The radius is split the same way, radius = scale * 2**e with scale in [0.5, 1): the columns
+        # are computed in units of 2**(exp2 + e) and the engine scales the averages back
+        # (column_exp2), so a finite answer is finite whatever the scale of X, eps and radius.
         top = max(nx.item(nx.max(nx.abs(X))), float(eps))
         self.exp2 = math.frexp(top)[1] if (top > 2.0**200 or 0.0 < top < 2.0**-200) else 0
-        self.X = X * 2.0**-self.exp2 if self.exp2 else X
+        self.X = times_pow2(X, -self.exp2)
         self.d = int(X.shape[1])
         self.q = q
         self.eps = math.ldexp(float(eps), -self.exp2)
         self.mode = mode
         self.radius = float(radius)
-        self.scale = self.radius * 2.0**self.exp2  # multiplies the suprema of the scaled data
+        self.scale, radius_exp2 = math.frexp(self.radius)  # multiplies the suprema of the scaled data
         self.adversarial = y is not None
+        e = self.exp2 + radius_exp2
+        self.column_exp2 = (e, e, 0) if self.adversarial else (e,)
+        self.overflow_names = "X, eps or radius" if self.adversarial else "X or radius"
         # set exactly when the class is adversarial (y given): typed Any so the adversarial paths index them
         self.y: Any = None if y is None else nx.asarray(y)
         self.y_np: Any = None if y is None else np.asarray(y, dtype=np.float64)

@@ -119,7 +119,7 @@ def linear_rademacher(
     radius = check_positive(radius, "radius")
     n = int(X.shape[0])
     oracle = LinearOracle(X, None, q=q, eps=0.0, mode="natural", radius=radius, nx=nx)
-    c = 2.0 * radius * _row_norms(X, nx, q) / n
+    c = 2.0 * oracle.scale * _row_norms(oracle.X, nx, q) / n  # in the oracle's units (column_exp2)
     sampling = dict(
         method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
@@ -228,7 +228,7 @@ def adversarial_linear_rademacher(
             "radbound.bounds (docs/theory/binary_linear.md: d^(1/q) replaced by max(d^(1 - 1/r - 1/p), 1))."
         )
     oracle = LinearOracle(X, y, q=q, eps=eps, mode=mode, radius=radius, nx=nx)
-    c = 2.0 * radius * (_row_norms(X, nx, q) + eps * kappa) / n
+    c = 2.0 * oracle.scale * (_row_norms(oracle.X, nx, q) + oracle.eps * kappa) / n  # oracle units
     sampling = dict(
         method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )

@@ -7,6 +7,7 @@ supremum (and auxiliary columns averaged on the same sign vectors) to the engine
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -16,35 +17,48 @@ from .._lp import dual_exponent, norm
 from .._validation import (
     check_exponent,
     check_matrix,
-    check_multiclass_labels,
     check_positive,
+    encode_class_labels,
 )
 from ..results import MulticlassEstimate
 from ._engine import _estimate_fields, _Oracle, _run
+from ._linear_kernels import times_pow2
 
 __all__ = ["multiclass_rademacher"]
 
 
 class _MulticlassOracle(_Oracle):
-    """Columns: radius * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then per class."""
+    """Columns: radius * sum_k ||sum_{i in I_k} sigma_i x_i||_q, ||sum_i sigma_i x_i||_q, then one per class.
+
+    Each class's sum uses only its own rows (``S[:, I_k] @ X[I_k]``), so the work of one batch is
+    that of two products ``S @ X`` whatever the number of classes, and absent classes cost nothing.
+    """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, K: int, q: float, radius: float, nx: Any) -> None:
         super().__init__(X.shape[0], nx)
-        self.X, self.q, self.radius = X, q, radius
-        self.masks = [(y == k).astype(np.float64) for k in range(K)]
+        # data far from unit size is scaled by an exact power of two and the radius split as m * 2**e
+        # (the engine scales the averages back: column_exp2), so finite answers stay finite
+        top = float(np.max(np.abs(X)))
+        x_exp2 = math.frexp(top)[1] if (top > 2.0**200 or 0.0 < top < 2.0**-200) else 0
+        self.X, self.q = times_pow2(X, -x_exp2), q
+        self.radius_mantissa, w_exp2 = math.frexp(radius)
+        self.members = [np.flatnonzero(y == k) for k in range(K)]
         self.columns = ("value", "full") + tuple(f"E_{k}" for k in range(K))
+        self.column_exp2 = (x_exp2 + w_exp2,) + (x_exp2,) * (K + 1)
+        self.overflow_names = "X or radius"
 
     def default_chunk(self) -> int:
         d = self.X.shape[1]
-        return max(1, min(2**16, 2**21 // max(self.n + len(self.masks) * d, 1)))
+        return max(1, min(2**16, 2**21 // max(self.n + d + len(self.columns), 1)))
 
     def values(self, signs: Any) -> np.ndarray:
         S = np.asarray(self.nx.to_numpy(signs), dtype=np.float64)
-        out = np.empty((S.shape[0], len(self.columns)))
+        out = np.zeros((S.shape[0], len(self.columns)))
         out[:, 1] = norm(S @ self.X, self.q)
-        for k, mask in enumerate(self.masks):
-            out[:, 2 + k] = norm((S * mask) @ self.X, self.q) if mask.any() else 0.0
-        out[:, 0] = self.radius * out[:, 2:].sum(axis=1)
+        for k, rows in enumerate(self.members):
+            if rows.size:
+                out[:, 2 + k] = norm(S[:, rows] @ self.X[rows], self.q)
+        out[:, 0] = self.radius_mantissa * out[:, 2:].sum(axis=1)
         return out
 
 
@@ -82,20 +96,22 @@ def multiclass_rademacher(
     - ``per_class``: tuple of :math:`E_k = \mathbb E\|\sum_{i \in I_k} \sigma_i x_i\|_q`, ``k = 0..K-1``
       (0 for a class absent from the sample);
     - ``full``: :math:`\mathbb E\|\sum_{i=1}^n \sigma_i x_i\|_q` (enters the natural bound);
-    - ``class_sizes``, ``p``, ``radius`` (see :class:`radbound.MulticlassEstimate`).
+    - ``class_sizes``, ``p``, ``radius``, ``classes`` (see :class:`radbound.MulticlassEstimate`).
 
     Parameters
     ----------
     X : array of shape (n, d)
     y : array of shape (n,)
-        Integer labels in ``0..K-1``.
+        Integer class labels. The classes are the labels present (sorted; ``per_class[k]`` belongs
+        to ``classes[k]``), so one stray label such as ``10**6`` is one more class, not a million.
     p : float, default 2
         Row norm of the weight matrix, :math:`\max_k \|w_k\|_p \le W`
         (the paper's :math:`\|W^\top\|_{p,\infty}`).
     radius : float, default 1
         :math:`W`.
     n_classes : int, optional
-        :math:`K`; default ``max(y) + 1`` (then at least two classes must occur).
+        A declared :math:`K` (at most ``n``): the labels must then lie in ``0..K-1`` and absent
+        classes get :math:`E_k = 0`. Default: the labels present (at least two).
     method, n_draws, seed, antithetic, delta, chunk_size
         As in :func:`radbound.empirical_rademacher`. Monte Carlo reports the McDiarmid interval with
         bounded differences :math:`c_i = 2W\|x_i\|_q/n`.
@@ -120,13 +136,14 @@ def multiclass_rademacher(
     if not isinstance(Xn, np.ndarray):
         Xn = Xn.detach().cpu().numpy().astype(np.float64)
     n = Xn.shape[0]
-    yk, K = check_multiclass_labels(y, n, n_classes, "y")
+    yk, classes = encode_class_labels(y, n, n_classes, "y")
+    K = int(classes.size)
     p = check_exponent(p, "p")
     radius = check_positive(radius, "radius")
     q = dual_exponent(p)
     nx = get_backend(backend="numpy")
     oracle = _MulticlassOracle(Xn, yk, K, q, radius, nx)
-    c = 2.0 * radius * norm(Xn, q) / n
+    c = 2.0 * oracle.radius_mantissa * norm(oracle.X, q) / n  # in the oracle's units (column_exp2)
     sampling = dict(
         method=method, n_draws=n_draws, seed=seed, antithetic=antithetic, delta=delta, chunk_size=chunk_size
     )
@@ -138,4 +155,5 @@ def multiclass_rademacher(
         class_sizes=tuple(int((yk == k).sum()) for k in range(K)),
         p=p,
         radius=radius,
+        classes=tuple(classes.tolist()),
     )

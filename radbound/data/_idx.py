@@ -20,6 +20,7 @@ the file-format section of the original web page (yann.lecun.com/exdb/mnist).
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -41,6 +42,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_bytes(path: Path) -> bytes:
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not an IDX file")
     with open(path, "rb") as fh:
         raw = fh.read()
     if raw[:2] != _GZIP_MAGIC:
@@ -104,7 +107,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         )
     shape = struct.unpack(f">{ndim}I", raw[4:header_len])
     dtype = _IDX_TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no int64 overflow for huge headers
     found = len(raw) - header_len
     if found < expected:
         raise ValueError(

@@ -5,6 +5,7 @@ The paper's protocol is in :doc:`/theory/experiments`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,54 @@ def resampling_matrix(n_in: int, n_out: int, *, method: str = "bilinear") -> np.
     if np.any(total <= 0):  # pragma: no cover - every centre lies inside the image, so weights exist
         raise ValueError(f"no input pixel under the {method} kernel for n_in={n_in}, n_out={n_out}")
     return K / total
+
+
+def _row_exponents(X: Any) -> Any:
+    """Per row, the power of two ``e`` that brings the row's largest entry into ``[1/2, 1)`` when that
+    entry is so large (or small) that its square overflows (or underflows), else 0.
+
+    Scaling a row by ``2**-e`` and the result back by ``2**e`` is exact, so rows of ordinary size give
+    the same bits as without scaling, and rows near the ends of the float range give finite answers
+    whenever the answer is finite (the norms are computed in the scaled units).
+    """
+    if is_torch_tensor(X):
+        import torch
+
+        info = torch.finfo(X.dtype)
+        top = X.abs().amax(dim=1)
+        e = torch.frexp(top).exponent
+        hi, lo = 2.0 ** (math.log2(info.max) / 2 - 8), 2.0 ** (math.log2(info.tiny) / 2 + 8)
+        return torch.where((top > hi) | ((top > 0) & (top < lo)), e, torch.zeros_like(e))
+    finfo = np.finfo(X.dtype)
+    top = np.max(np.abs(X), axis=1)
+    e = np.frexp(top)[1]
+    hi, lo = 2.0 ** (finfo.maxexp // 2 - 8), 2.0 ** (finfo.minexp // 2 + 8)
+    return np.where((top > hi) | ((top > 0) & (top < lo)), e, 0)
+
+
+def _ldexp_rows(A: Any, e: Any) -> Any:
+    """``A * 2**e`` row by row (exact unless the result leaves the float range)."""
+    if is_torch_tensor(A):
+        import torch
+
+        return torch.ldexp(A, e[:, None].to(A.dtype))
+    with np.errstate(over="ignore"):  # an overflow is reported by the caller, naming X
+        return np.ldexp(A, e[:, None])
+
+
+def _scaled(transform: Any, X: Any, *args: Any) -> Any:
+    """``transform`` (positively homogeneous of degree 1 per row) applied in power-of-two units."""
+    e = _row_exponents(X)
+    if not bool((e != 0).any()):
+        return transform(X, *args)
+    out = _ldexp_rows(transform(_ldexp_rows(X, -e), *args), e)
+    finite = bool(out.isfinite().all()) if is_torch_tensor(out) else bool(np.isfinite(out).all())
+    if not finite:
+        raise OverflowError(
+            "X too large: the rescaled images have entries beyond the float range "
+            f"(largest |X| entry {float(abs(X).max()):.3g})"
+        )
+    return out
 
 
 def _block(X: Any, n: int, side: int) -> Any:
@@ -189,5 +238,5 @@ def rescale_images(X: Any, side: int, *, method: str = "block") -> Any:
     if d != 784:
         raise ValueError(f"X must have 784 = 28*28 columns (flattened 28x28 images), got {d}")
     if method == "block" or side == 28:  # the interpolation matrix at side 28 is the identity
-        return _block(X, n, side)
-    return _interpolate(X, n, side, method)
+        return _scaled(_block, X, n, side)
+    return _scaled(_interpolate, X, n, side, method)

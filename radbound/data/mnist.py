@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, read_npz
 from ._dataset import Dataset
 from ._download import FILES, HOW_TO_SUPPLY, download_mnist
 from ._idx import read_idx
@@ -98,33 +97,29 @@ def _load_bundled(subset: str) -> Dataset:
 
 
 def _load_npz(path: Path, subset: str) -> Dataset:
-    try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable npz file ({exc})") from exc
-    with f:
-        keys = set(f.files)
-        if {"x_train", "y_train", "x_test", "y_test"} <= keys:
-            parts = ("train", "test") if subset == "all" else (subset,)
-            xs, ys = [], []
-            for part in parts:
-                X = _as_images(f[f"x_{part}"], f"{path}[x_{part}]")
-                xs.append(X)
-                ys.append(_as_labels(f[f"y_{part}"], X.shape[0], f"{path}[y_{part}]"))
-            X, y = np.concatenate(xs), np.concatenate(ys)
-        elif {"x", "y"} <= keys:
-            if subset != "all":
-                raise ValueError(
-                    f"subset={subset!r} needs an npz with keys x_train, y_train, x_test, y_test; "
-                    f"{path} has only x and y (use subset='all' and Dataset.split)"
-                )
-            X = _as_images(f["x"], f"{path}[x]")
-            y = _as_labels(f["y"], X.shape[0], f"{path}[y]")
-        else:
+    f = read_npz(path, "MNIST file")
+    keys = set(f)
+    if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+        parts = ("train", "test") if subset == "all" else (subset,)
+        xs, ys = [], []
+        for part in parts:
+            X = _as_images(f[f"x_{part}"], f"{path}[x_{part}]")
+            xs.append(X)
+            ys.append(_as_labels(f[f"y_{part}"], X.shape[0], f"{path}[y_{part}]"))
+        X, y = np.concatenate(xs), np.concatenate(ys)
+    elif {"x", "y"} <= keys:
+        if subset != "all":
             raise ValueError(
-                f"{path}: an MNIST npz must hold keys x, y or x_train, y_train, x_test, y_test "
-                f"(as keras' mnist.npz), got {sorted(keys)}"
+                f"subset={subset!r} needs an npz with keys x_train, y_train, x_test, y_test; "
+                f"{path} has only x and y (use subset='all' and Dataset.split)"
             )
+        X = _as_images(f["x"], f"{path}[x]")
+        y = _as_labels(f["y"], X.shape[0], f"{path}[y]")
+    else:
+        raise ValueError(
+            f"{path}: an MNIST npz must hold keys x, y or x_train, y_train, x_test, y_test "
+            f"(as keras' mnist.npz), got {sorted(keys)}"
+        )
     name = "mnist" if subset == "all" else f"mnist-{subset}"
     return Dataset(X, y, source=str(path), name=name)
 

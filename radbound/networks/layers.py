@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import read_npz
+
 __all__ = [
     "Dense",
     "Conv2d",
@@ -608,6 +610,19 @@ class Network:
     def from_npz(cls, path: Any) -> Network:
         """Read a network written by :meth:`save_npz`.
 
+        Nothing is unpickled. A missing file raises ``FileNotFoundError``; a directory, a damaged
+        archive (truncated, bad CRC) or a file that is not a complete :meth:`save_npz` file (a
+        missing array, a broken layer description) raises ``ValueError`` naming the file.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            The ``.npz`` file.
+
+        Returns
+        -------
+        Network
+
         Examples
         --------
         >>> import io, numpy as np
@@ -616,40 +631,53 @@ class Network:
         >>> bool(np.array_equal(Network.from_npz(buf).layers[0].weight, np.eye(2)))
         True
         """
-        with np.load(path, allow_pickle=False) as data:
-            if "spec" not in data.files:
-                raise ValueError("the npz file has no 'spec' entry: it was not written by Network.save_npz")
-            spec = json.loads(str(data["spec"]))
-            layers: list[Any] = []
-            refs: list[np.ndarray] = []
-            for i, desc in enumerate(spec["layers"]):
-                kind = desc["type"]
-                if kind in ("Dense", "Conv2d"):
-                    w = data[f"weight_{i}"]
-                    b = data[f"bias_{i}"] if f"bias_{i}" in data.files else None
-                    if f"reference_{i}" in data.files:
-                        refs.append(data[f"reference_{i}"])
-                    if kind == "Dense":
-                        layers.append(Dense(w, b))
-                    else:
-                        pad = desc["padding"]
-                        layers.append(
-                            Conv2d(
-                                w,
-                                b,
-                                stride=tuple(desc["stride"]),
-                                padding=pad if isinstance(pad, str) else tuple(pad),
-                                padding_mode=desc["padding_mode"],
-                            )
-                        )
-                elif kind == "ReLU":
-                    layers.append(ReLU())
-                elif kind == "Flatten":
-                    layers.append(Flatten())
-                elif kind == "MaxPool2d":
-                    layers.append(MaxPool2d(tuple(desc["kernel_size"]), tuple(desc["stride"])))
+        data = read_npz(path, "network file")
+        name = repr(getattr(path, "name", "<file object>")) if hasattr(path, "read") else repr(str(path))
+        if "spec" not in data:
+            raise ValueError(
+                f"network file {name} has no 'spec' entry: it was not written by Network.save_npz "
+                f"(arrays found: {sorted(data)})"
+            )
+        try:
+            return cls._from_spec(data)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            missing = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"network file {name} is not a valid Network file: {missing}") from exc
+
+    @classmethod
+    def _from_spec(cls, data: dict[str, np.ndarray]) -> Network:
+        """Build the network from the arrays of a :meth:`save_npz` file (any defect raises)."""
+        spec = json.loads(str(data["spec"]))
+        layers: list[Any] = []
+        refs: list[np.ndarray] = []
+        for i, desc in enumerate(spec["layers"]):
+            kind = desc["type"]
+            if kind in ("Dense", "Conv2d"):
+                w = data[f"weight_{i}"]
+                b = data.get(f"bias_{i}")
+                if f"reference_{i}" in data:
+                    refs.append(data[f"reference_{i}"])
+                if kind == "Dense":
+                    layers.append(Dense(w, b))
                 else:
-                    raise ValueError(f"unknown layer type {kind!r} in the npz spec")
+                    pad = desc["padding"]
+                    layers.append(
+                        Conv2d(
+                            w,
+                            b,
+                            stride=tuple(desc["stride"]),
+                            padding=pad if isinstance(pad, str) else tuple(pad),
+                            padding_mode=desc["padding_mode"],
+                        )
+                    )
+            elif kind == "ReLU":
+                layers.append(ReLU())
+            elif kind == "Flatten":
+                layers.append(Flatten())
+            elif kind == "MaxPool2d":
+                layers.append(MaxPool2d(tuple(desc["kernel_size"]), tuple(desc["stride"])))
+            else:
+                raise ValueError(f"unknown layer type {kind!r} in the npz spec")
         return cls(tuple(layers), tuple(spec["input_shape"]), reference=refs or None)
 
     @classmethod

@@ -295,7 +295,7 @@ def surrogate_adversarial_loss(
     K = V.shape[0]
     if K < 2:
         raise ValueError(f"the network must have at least 2 outputs (classes), got {K}")
-    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K)
+    y, _ = check_multiclass_labels(y, X.shape[0], n_classes=K, limit_to_n=False)
     sdp = np.zeros((K, 2))
     for k in range(K):
         Q = sdp_matrix(V[k], W)

@@ -167,7 +167,7 @@ class GaussianLinear:
     def _check_y(self, y: Any, n: int) -> np.ndarray:
         if self.binary:
             return check_binary_labels(y, n)
-        return check_multiclass_labels(y, n, n_classes=self.n_classes)[0]
+        return check_multiclass_labels(y, n, n_classes=self.n_classes, limit_to_n=False)[0]
 
     def sampled_risk(
         self,

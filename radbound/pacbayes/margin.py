@@ -213,7 +213,7 @@ def pac_bayes_spectral_bound(
     k_out = weights[-1].shape[0]
     if k_out < 2:
         raise ValueError(f"the network must have at least 2 outputs (classes), got {k_out}")
-    labels, _ = check_multiclass_labels(y, m, n_classes=k_out)
+    labels, _ = check_multiclass_labels(y, m, n_classes=k_out, limit_to_n=False)
     B = check_positive(input_radius, "input_radius")
     largest = float(np.sqrt(np.einsum("ij,ij->i", X, X).max()))
     if largest > B * (1 + 1e-12):

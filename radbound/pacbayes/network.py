@@ -195,7 +195,7 @@ class GaussianNetwork:
         d = self.weights[0].shape[1]
         if X.shape[1] != d:
             raise ValueError(f"X must have {d} features (the network's input dimension), got {X.shape[1]}")
-        labels, _ = check_multiclass_labels(y, X.shape[0], n_classes=self.n_classes)
+        labels, _ = check_multiclass_labels(y, X.shape[0], n_classes=self.n_classes, limit_to_n=False)
         return X, labels
 
     def sampled_risk(

@@ -26,9 +26,9 @@ from .._validation import (
     check_binary_labels,
     check_choice,
     check_exponent,
-    check_int,
     check_matrix,
     check_nonnegative,
+    encode_class_labels,
     is_torch_tensor,
 )
 from ._constants import BINARY_LOSSES, LOSSES, SolverError
@@ -45,59 +45,6 @@ __all__ = [
 
 #: Largest working memory (bytes) a linear training problem may need before it is refused.
 MEMORY_LIMIT_BYTES = 2 * 1024**3
-
-
-def encode_class_labels(
-    y: Any, n: int, n_classes: int | None = None, name: str = "y", *, limit_to_n: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class indices and class labels of multi-class labels ``y``.
-
-    Without ``n_classes`` the classes are the distinct labels present, sorted (any integers,
-    at least two of them); ``y`` is returned as their indices ``0..K-1``. With a declared
-    ``n_classes = K`` the labels must be integers in ``0..K-1`` (absent classes allowed) and the
-    classes are ``0..K-1``; ``K`` may not exceed the number of samples (unless ``limit_to_n`` is
-    False, for evaluating a given K-class model on a few samples).
-
-    Returns
-    -------
-    (index, classes) : (ndarray of int64, shape (n,)), (ndarray of int64, shape (K,))
-
-    Examples
-    --------
-    >>> idx, classes = encode_class_labels([3, 7, 3, 1000], 4)
-    >>> idx.tolist(), classes.tolist()
-    ([0, 1, 0, 2], [3, 7, 1000])
-    """
-    if is_torch_tensor(y):
-        y = y.detach().cpu().numpy()
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} must have length n_samples={n}, got {arr.shape[0]}")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} must hold integer class labels, found NaN or inf")
-        if not np.all(np.mod(arr, 1) == 0) or np.abs(arr).max() >= 2.0**53:
-            raise ValueError(f"{name} must hold integer class labels, got non-integer values")
-    arr = arr.astype(np.int64)
-    if n_classes is None:
-        classes, index = np.unique(arr, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(f"{name} must contain at least two classes, got {classes.tolist()}")
-        return index.astype(np.int64).reshape(-1), classes.astype(np.int64)
-    K = check_int(n_classes, "n_classes", minimum=2)
-    if limit_to_n and K > max(n, 2):
-        raise ValueError(
-            f"n_classes must be <= n_samples={n} (a declared class count above the sample size leaves "
-            f"most classes without data), got {K}; omit n_classes to use the labels present"
-        )
-    if arr.min() < 0 or arr.max() >= K:
-        bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
-        raise ValueError(f"{name} must hold labels in 0..{K - 1} (n_classes={K}), got {bad}")
-    return arr, np.arange(K, dtype=np.int64)
 
 
 def working_memory_bytes(n: int, d: int, n_classes: int | None) -> int:

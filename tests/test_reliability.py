@@ -1,0 +1,244 @@
+"""Inputs that must be refused before they cost anything, and numbers that stay true at the edges.
+
+Each test reproduces a failure once seen in the package (a stray class label that cost minutes and
+gigabytes, an overflow while formatting a refusal, complex labels accepted, an overflow where the
+answer is finite) and checks the fixed behaviour against an independent value: the relabelled
+problem, an exact power-of-two rescaling, or the closed form.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import radbound as rb
+from radbound import bounds
+from radbound._validation import check_multiclass_labels, encode_class_labels
+
+X6 = np.random.default_rng(0).normal(size=(6, 3))
+Y_BIN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+STRAY = np.array([0, 1, 2, 0, 1, 10**6])
+RELABELLED = np.array([0, 1, 2, 0, 1, 3])
+
+
+def _fast(seconds: float = 5.0):
+    """Context manager asserting that the body finishes within ``seconds``."""
+
+    class _Timer:
+        def __enter__(self):
+            self.t0 = time.perf_counter()
+
+        def __exit__(self, *exc):
+            if exc[0] is None:
+                elapsed = time.perf_counter() - self.t0
+                assert elapsed < seconds, f"took {elapsed:.1f} s"
+
+    return _Timer()
+
+
+# ------------------------------------------------------------------------------------------ labels
+def test_classes_are_the_labels_present():
+    idx, classes = encode_class_labels(STRAY, 6)
+    assert idx.tolist() == RELABELLED.tolist() and classes.tolist() == [0, 1, 2, 10**6]
+    idx, K = check_multiclass_labels([5, -3, 5], 3)
+    assert idx.tolist() == [1, 0, 1] and K == 2
+
+
+@pytest.mark.parametrize("label", [10**6, 2**62])
+def test_a_stray_label_costs_one_class(label):
+    y = STRAY.copy()
+    y[-1] = label
+    with _fast():
+        est = rb.multiclass_rademacher(X6, y, method="exact")
+    ref = rb.multiclass_rademacher(X6, RELABELLED, method="exact")
+    assert est.value == ref.value and est.per_class == ref.per_class
+    assert est.classes == (0, 1, 2, label) and est.class_sizes == (2, 2, 1, 1)
+
+
+@pytest.mark.parametrize("fn", [bounds.multiclass_natural_bound, bounds.multiclass_adversarial_bound])
+def test_multiclass_bounds_with_a_stray_label_equal_the_relabelled_bound(fn):
+    kw = {"margin": 1.0, "complexity": "exact"} | ({"eps": 0.1} if "adversarial" in fn.__name__ else {})
+    with _fast():
+        b = fn(X6, STRAY, **kw)
+    assert b.value == fn(X6, RELABELLED, **kw).value
+
+
+def test_ramp_lower_estimate_with_a_stray_label_is_cheap():
+    kw = {"margin": 1.0, "n_restarts": 2, "n_steps": 20, "n_pool": 50, "seed": 0}
+    with _fast():
+        est = bounds.multiclass_ramp_lower_estimate(X6, STRAY, **kw)
+    assert est.value == bounds.multiclass_ramp_lower_estimate(X6, RELABELLED, **kw).value
+
+
+@pytest.mark.parametrize("n_classes", [7, 10**9, 2**62])
+def test_declared_class_count_is_checked_against_n(n_classes):
+    with _fast(1.0), pytest.raises(ValueError, match="n_classes must be <= n_samples=6"):
+        rb.multiclass_rademacher(X6, RELABELLED, n_classes=n_classes)
+    with _fast(1.0), pytest.raises(ValueError, match="n_classes must be <= n_samples=6"):
+        bounds.multiclass_natural_bound(X6, RELABELLED, margin=1.0, n_classes=n_classes)
+
+
+def test_absent_declared_class_contributes_zero():
+    est = rb.multiclass_rademacher(X6, [0, 1, 0, 1, 0, 1], n_classes=3, method="exact")
+    assert est.per_class[2] == 0.0 and est.classes == (0, 1, 2)
+
+
+COMPLEX_CALLS = [
+    ("adversarial_linear_rademacher", lambda y: rb.adversarial_linear_rademacher(X6, y, eps=0.1)),
+    ("adversarial_linear_sandwich", lambda y: bounds.adversarial_linear_sandwich(X6, y, eps=0.1)),
+    ("adversarial_margins", lambda y: rb.attacks.adversarial_margins(np.ones(3), 0.0, X6, y, eps=0.1)),
+    ("ramp_risk", lambda y: rb.attacks.ramp_risk(np.ones(3), 0.0, X6, y, margin=1.0)),
+    ("fit_linear", lambda y: rb.train.fit_linear(X6, y, eps=0.1, lam=0.01, loss="logistic")),
+    ("objective", lambda y: rb.train.objective(X6, y, np.ones(3), 0.0, eps=0.1, lam=0.01, loss="logistic")),
+]
+COMPLEX_MULTI = [
+    ("multiclass_rademacher", lambda y: rb.multiclass_rademacher(X6, y)),
+    ("multiclass_natural_bound", lambda y: bounds.multiclass_natural_bound(X6, y, margin=1.0)),
+    ("linear_worst_case", lambda y: rb.attacks.linear_worst_case(np.eye(3), None, X6, y, eps=0.1)),
+    ("fit_linear softmax", lambda y: rb.train.fit_linear(X6, y, eps=0.1, lam=0.01, loss="softmax")),
+]
+
+
+@pytest.mark.parametrize("name, call", COMPLEX_CALLS, ids=[c[0] for c in COMPLEX_CALLS])
+def test_complex_binary_labels_are_refused(name, call):
+    with pytest.raises(TypeError, match="y must hold real labels"):
+        call(Y_BIN + 0j)
+
+
+@pytest.mark.parametrize("name, call", COMPLEX_MULTI, ids=[c[0] for c in COMPLEX_MULTI])
+def test_complex_class_labels_are_refused(name, call):
+    with pytest.raises(TypeError, match="y must hold real labels"):
+        call(np.array([0, 1, 2, 0, 1, 2]) + 0j)
+
+
+# ---------------------------------------------------------------------------------- the engine
+def _abs_sum(s):
+    return np.abs(s.sum(axis=1))
+
+
+@pytest.mark.parametrize("n", [31, 10**6, 2**64, 10**30])
+def test_exact_refusal_states_its_cost_for_any_n(n):
+    with _fast(1.0), pytest.raises(ValueError, match=rf"method='exact' needs n <= 30, got n={n}: .*2\*\*{n}"):
+        rb.empirical_rademacher(_abs_sum, n, method="exact")
+
+
+@pytest.mark.parametrize("n", [2**27 + 1, 2**64, 10**30])
+def test_sample_size_beyond_one_gib_sign_vector_is_refused(n):
+    with _fast(1.0), pytest.raises(ValueError, match=r"n must be <= 134,217,728"):
+        rb.empirical_rademacher(_abs_sum, n, method="monte-carlo", n_draws=2)
+
+
+def test_monte_carlo_work_beyond_the_largest_enumeration_is_refused():
+    with _fast(1.0), pytest.raises(ValueError, match=r"n_draws=4,611,686,018,427,387,904 .* use n_draws <="):
+        rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2**62)
+
+
+def test_complex_supremum_is_refused():
+    with pytest.raises(ValueError, match="sup must return real values"):
+        rb.empirical_rademacher(lambda s: s.sum(axis=1) * 1j, 4, method="exact")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "abc"])
+def test_seed_is_validated_even_when_the_enumeration_is_exact(seed):
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        rb.linear_rademacher(X6, method="exact", seed=seed)
+
+
+@pytest.mark.parametrize(
+    "c, err", [(np.ones(6) + 0j, TypeError), ("c", TypeError), (np.r_[1.0, -1, 1, 1, 1, 1], ValueError)]
+)
+def test_bounded_differences_are_checked_with_a_short_message(c, err):
+    with pytest.raises(err, match="bounded_differences"):
+        rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", bounded_differences=c)
+
+
+# ------------------------------------------------------------------------ scale at the edges
+def _pow2(A, k):
+    """A * 2**k exactly, for any k in [-2098, 2098]."""
+    h = k // 2
+    return (np.asarray(A, dtype=np.float64) * 2.0**h) * 2.0 ** (k - h)
+
+
+#: Relative tolerance between a complexity on X and on 2**k X scaled back: both sides are means of at
+#: most 200 suprema, each a q-norm of a sum of n = 6 rows in d = 3 coordinates accurate to about
+#: (n + d + 4) ulp = 3e-15; data inside 2**+-200 is not rescaled by the engine, so the two sides
+#: round differently by at most that much, and 1e-12 leaves a wide margin. Data outside that range
+#: is computed on exactly rescaled data: then the two sides are equal to the last bit.
+SCALE_RTOL = 1e-12
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    k=st.integers(-1000, 1020),
+    method=st.sampled_from(["exact", "monte-carlo"]),
+    p=st.sampled_from([1.0, 2.0, 3.0, math.inf]),
+)
+def test_complexities_scale_exactly_with_the_data(k, method, p):
+    """Positive homogeneity: X, eps -> 2**k X, 2**k eps multiplies the complexity by 2**k, for data
+    anywhere in the float64 range (no overflow, no underflow, no loss of accuracy)."""
+    kw = {"method": method, "n_draws": 200, "seed": 0, "p": p}
+    X = X6 / 4.0  # entries in [2**-10, 1): 2**k X is finite and normal (all bits kept) for k in [-1000, 1020]
+
+    def same(a, b):
+        return a == pytest.approx(math.ldexp(b, k), rel=SCALE_RTOL, abs=0.0)
+
+    ref = rb.linear_rademacher(X, **kw)
+    assert same(rb.linear_rademacher(_pow2(X, k), **kw).value, ref.value)
+    adv_ref = rb.adversarial_linear_rademacher(X, Y_BIN, eps=0.1, **kw)
+    adv = rb.adversarial_linear_rademacher(_pow2(X, k), Y_BIN, eps=math.ldexp(0.1, k), **kw)
+    assert same(adv.value, adv_ref.value) and same(adv.natural, adv_ref.natural)
+    mc_ref = rb.multiclass_rademacher(X, STRAY, **kw)
+    mc = rb.multiclass_rademacher(_pow2(X, k), STRAY, **kw)
+    assert same(mc.value, mc_ref.value)
+    assert all(same(a, b) for a, b in zip(mc.per_class, mc_ref.per_class))
+    if abs(k) > 210:  # 2**k X and 2**(k -+ 2) X are rescaled to the same data: equal to the last bit
+        j = k - 2 if k > 0 else k + 2
+        near = rb.linear_rademacher(_pow2(X, j), **kw).value
+        assert rb.linear_rademacher(_pow2(X, k), **kw).value == math.ldexp(near, k - j)
+
+
+@pytest.mark.parametrize("radius", [1e300, 2.0**1000, 1.0e-300])
+def test_radius_far_from_one_scales_exactly(radius):
+    m, e = math.frexp(radius)
+    ref = rb.linear_rademacher(X6, method="monte-carlo", n_draws=100, seed=0, radius=m)
+    est = rb.linear_rademacher(X6, method="monte-carlo", n_draws=100, seed=0, radius=radius)
+    assert est.value == math.ldexp(ref.value, e)
+    assert est.interval[1] == pytest.approx(math.ldexp(ref.interval[1], e), rel=1e-15)
+
+
+def test_an_answer_beyond_float64_is_an_overflow_error_naming_the_inputs():
+    with pytest.raises(OverflowError, match="X or radius too large"):
+        rb.linear_rademacher(X6, radius=1.7976931348623157e308)
+    with pytest.raises(OverflowError, match="X, eps or radius too large"):
+        rb.adversarial_linear_rademacher(X6 * 1e300, Y_BIN, eps=1e308, radius=1e10)
+
+
+# -------------------------------------------------------------------- margins at the float edges
+def test_margin_with_an_attack_norm_near_one_is_finite():
+    """The dual exponent of 1 + 1e-9 is about 1e9: the norm of (2, 0) is 2, not an overflow."""
+    m = rb.attacks.adversarial_margins([2.0, 0.0], 0.0, [[0.0, 0.0]], [1], eps=1, attack_norm=1 + 1e-9)
+    assert m.tolist() == [-2.0]
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e20), (np.float64, 1e160)])
+def test_scores_beyond_the_float_range_are_an_overflow_error(dtype, scale):
+    """float32 scores of 1e40 used to come back as +-inf margins; finite inputs whose scores leave
+    the float range of their dtype are refused by name, with the fix for float32."""
+    W = (np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 0, 0]]) * scale).astype(dtype)
+    X = (X6 * scale).astype(dtype)
+    hint = r"\(pass float64 arrays\)" if dtype == np.float32 else "overflow float64"
+    for call in (
+        lambda: rb.attacks.adversarial_margins(W, np.zeros(3, dtype), X, [0, 1, 2, 0, 1, 2], eps=0.1),
+        lambda: rb.attacks.adversarial_margins(W[0], 0.0, X, Y_BIN, eps=0.1),
+    ):
+        with pytest.raises(OverflowError, match=f"X, W or b too large: .*{hint}"):
+            call()
+    small = rb.attacks.adversarial_margins(
+        W / scale, np.zeros(3, dtype), X / scale, [0, 1, 2, 0, 1, 2], eps=0.1
+    )
+    assert small.dtype == dtype and np.isfinite(small).all()
