@@ -40,7 +40,9 @@ from .results import (
     Bound,
     Estimate,
     GridPoint,
+    LossClass,
     LowerEstimate,
+    MarginLipschitz,
     MulticlassEstimate,
     PosthocPrice,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "Estimate",
     "GridPoint",
     "PosthocPrice",
+    "LossClass",
+    "MarginLipschitz",
     "LowerEstimate",
     "MulticlassEstimate",
     "adversarial_linear_rademacher",

@@ -6,6 +6,8 @@ its input and accepts any leading shape; :func:`norm` and :func:`unit_maximiser`
 input's array library (numpy, or torch for tensors, through :mod:`radbound._backend`).
 
 * :func:`dual_exponent` -- the Hoelder conjugate :math:`q` of :math:`p`, :math:`1/p + 1/q = 1`;
+* :func:`norm_ratio` -- :math:`\sup_{\|v\|_r \le 1} \|v\|_s = \max(1, d^{1/s - 1/r})` on
+  :math:`\mathbb R^d` (comparison of two :math:`\ell_p` norms);
 * :func:`norm` -- :math:`\|v\|_q`, stable for every :math:`q \in [1, \infty]` (no overflow for
   :math:`q = 10^9`, no underflow of tiny entries);
 * :func:`unit_maximiser` -- :math:`u_r(v) = \arg\max_{\|\delta\|_r \le 1} \langle v, \delta\rangle`,
@@ -39,6 +41,7 @@ from ._backend import get_backend
 
 __all__ = [
     "dual_exponent",
+    "norm_ratio",
     "norm",
     "row_power_norm_",
     "unit_maximiser",
@@ -80,6 +83,37 @@ def dual_exponent(p: float) -> float:
     if math.isinf(p):
         return 1.0
     return p / (p - 1.0)
+
+
+def norm_ratio(d: int, r: float, s: float) -> float:
+    r"""The largest :math:`\ell_s` norm on the unit :math:`\ell_r` ball of :math:`\mathbb R^d`.
+
+    .. math::
+        \sup_{\|v\|_r \le 1} \|v\|_s = \max\big(1,\ d^{\,1/s - 1/r}\big),
+
+    with :math:`1/\infty = 0`: :math:`\|v\|_s \le \|v\|_r` when :math:`s \ge r` (attained at a basis
+    vector) and :math:`\|v\|_s \le d^{1/s - 1/r}\|v\|_r` when :math:`s < r` (Hoelder, attained at
+    the all-equal vector).
+
+    Parameters
+    ----------
+    d : int
+        The dimension (not validated here).
+    r, s : float
+        Exponents in :math:`[1, \infty]`: the ball's norm and the measured norm.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from radbound._lp import norm_ratio
+    >>> norm_ratio(16, float("inf"), 2.0), norm_ratio(16, 1.0, 2.0), norm_ratio(16, 2.0, float("inf"))
+    (4.0, 1.0, 1.0)
+    """
+    exponent = (0.0 if math.isinf(s) else 1.0 / s) - (0.0 if math.isinf(r) else 1.0 / r)
+    return max(float(d) ** exponent, 1.0)
 
 
 def _power_norm(nx: Any, A: Any, q: float, axis: int) -> Any:

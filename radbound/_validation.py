@@ -28,6 +28,7 @@ __all__ = [
     "check_multiclass_labels",
     "encode_class_labels",
     "check_random_state",
+    "check_clip",
     "spawn_generators",
     "is_torch_tensor",
     "read_npz",
@@ -270,6 +271,20 @@ def check_multiclass_labels(
     return index, int(classes.size)
 
 
+def check_clip(clip: Any, name: str = "clip") -> tuple[float, float] | None:
+    """Return ``clip`` as a box ``(lo, hi)`` of finite floats with ``lo <= hi`` (or None), else raise."""
+    if clip is None:
+        return None
+    try:
+        lo, hi = clip
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be None or a pair (lo, hi) of real numbers, got {clip!r}") from exc
+    if not (lo <= hi) or not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name} must be a pair (lo, hi) of finite numbers with lo <= hi, got {clip!r}")
+    return lo, hi
+
+
 def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
     """``n`` independent Generators split from ``seed`` (None, int or Generator) by ``SeedSequence.spawn``.
 
@@ -296,9 +311,30 @@ def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
     """
     n = check_int(n, "n", minimum=1)
     if isinstance(seed, np.random.Generator):
-        return list(seed.spawn(n))
+        return _spawn_from_generator(seed, n)
     check_random_state(seed)  # validates seed (type, sign) with the usual message
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def _spawn_from_generator(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """``rng.spawn(n)``, also on numpy < 1.25 (which has no ``Generator.spawn``).
+
+    The fallback repeats numpy's own definition: children of the bit generator's ``SeedSequence``,
+    each wrapped in a new bit generator of the same type, so the streams are the same on every numpy.
+    """
+    spawn = getattr(rng, "spawn", None)
+    if spawn is not None:
+        return list(spawn(n))
+    return _spawn_via_seed_sequence(rng, n)
+
+
+def _spawn_via_seed_sequence(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """numpy's ``Generator.spawn`` written out (children of the bit generator's ``SeedSequence``)."""
+    bit_generator = rng.bit_generator
+    seed_seq = getattr(bit_generator, "_seed_seq", None)
+    if not isinstance(seed_seq, np.random.SeedSequence):
+        raise ValueError("seed: this Generator has no SeedSequence to split; pass an int seed instead")
+    return [np.random.Generator(type(bit_generator)(child)) for child in seed_seq.spawn(n)]
 
 
 def check_random_state(seed: Any) -> np.random.Generator:

@@ -58,6 +58,7 @@ from ._lp import clipped_room, dual_exponent, norm, project_ball, ramp, unit_max
 from ._validation import (
     check_binary_labels,
     check_choice,
+    check_clip,
     check_exponent,
     check_int,
     check_matrix,
@@ -118,19 +119,6 @@ class WorstCase:
 def _float_matrix(X: Any) -> np.ndarray:
     """numpy X as a 2-D float array (float32 kept); finiteness is checked later through the logits."""
     return check_matrix(X, "X", allow_torch=False, check_finite=False, keep_float_dtype=True)
-
-
-def _check_clip(clip: Any) -> tuple[float, float] | None:
-    if clip is None:
-        return None
-    try:
-        lo, hi = clip
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"clip must be None or a pair (lo, hi) of real numbers, got {clip!r}") from exc
-    if not (lo <= hi) or not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"clip must be a pair (lo, hi) of finite numbers with lo <= hi, got {clip!r}")
-    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -449,7 +437,7 @@ def linear_worst_case(
     r = check_exponent(attack_norm, "attack_norm")
     q = dual_exponent(r)
     rule = check_choice(rule, "rule", _RULES)
-    box = _check_clip(clip)
+    box = check_clip(clip)
     P = _prepare(W, b, X, y, finite_X=False)
     nx = P.nx
     Z = _logits(P)
@@ -857,7 +845,7 @@ def pgd(
         step_size = 2.5 * eps / max(steps, 1)
     else:
         step_size = check_positive(step_size, "step_size")
-    box = _check_clip(clip)
+    box = check_clip(clip)
 
     if kind == "linear":
         W, b = obj

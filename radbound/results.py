@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ._concentration import rescale_half_width
+from ._lp import norm_ratio
+from ._validation import check_choice, check_exponent, check_int, check_nonnegative
 
 __all__ = [
     "Estimate",
@@ -26,6 +28,8 @@ __all__ = [
     "Bound",
     "GridPoint",
     "PosthocPrice",
+    "MarginLipschitz",
+    "LossClass",
 ]
 
 
@@ -354,6 +358,152 @@ class PosthocPrice:
 
 
 @dataclass(frozen=True)
+class MarginLipschitz:
+    r"""A Lipschitz constant of the margin map :math:`x \mapsto \mathcal M(f(x), y)` in one input norm.
+
+    For every label :math:`y` and inputs :math:`x, x'`,
+
+    .. math::
+        |\mathcal M(f(x), y) - \mathcal M(f(x'), y)| \le L\, \|x - x'\|_s ,
+
+    for one network :math:`f` (a certificate) or for every network of a class (a complexity bound),
+    with :math:`\mathcal M(z, y) = z_y - \max_{k \ne y} z_k` (one output: :math:`y z`). An
+    :math:`\ell_r` perturbation of radius :math:`\epsilon` has :math:`\ell_s` norm at most
+    :math:`\epsilon D`, :math:`D = \max(1, d^{1/s - 1/r})` (Hölder), so the adversarial margin is at
+    least :math:`\mathcal M(f(x), y) - \tau` with the shift :math:`\tau = L \epsilon D`
+    (:ref:`theory-lipschitz-adversarial`).
+
+    Attributes
+    ----------
+    value : float
+        :math:`L \ge 0`.
+    norm : float
+        The input norm :math:`s`: 2 or ``inf``.
+    input_dim : int
+        :math:`d`, the (flattened) input dimension.
+
+    Examples
+    --------
+    >>> import math
+    >>> from radbound import MarginLipschitz
+    >>> lip = MarginLipschitz(3.0, 2.0, 16)               # l_inf attack: ||delta||_2 <= sqrt(16) eps
+    >>> math.isclose(lip.shift(0.1, math.inf), 3.0 * 0.1 * 4.0)
+    True
+    """
+
+    value: float
+    norm: float
+    input_dim: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", check_nonnegative(self.value, "value"))
+        norm = check_exponent(self.norm, "norm")
+        if norm not in (2.0, math.inf):
+            raise ValueError(f"norm must be 2 or inf, got {norm!r}")
+        object.__setattr__(self, "norm", norm)
+        object.__setattr__(self, "input_dim", check_int(self.input_dim, "input_dim", minimum=1))
+
+    def dimension_factor(self, attack_norm: float) -> float:
+        r""":math:`D = \sup_{\|\delta\|_r \le 1} \|\delta\|_s = \max(1, d^{1/s - 1/r})`.
+
+        Parameters
+        ----------
+        attack_norm : float
+            The attack norm :math:`r \in [1, \infty]`.
+
+        Returns
+        -------
+        float
+        """
+        return norm_ratio(self.input_dim, check_exponent(attack_norm, "attack_norm"), self.norm)
+
+    def shift(self, eps: float, attack_norm: float) -> float:
+        r"""The margin shift :math:`\tau = L \epsilon D` of an :math:`\ell_r` attack of radius ``eps``.
+
+        Parameters
+        ----------
+        eps : float
+            The attack radius :math:`\epsilon \ge 0`.
+        attack_norm : float
+            The attack norm :math:`r \in [1, \infty]`.
+
+        Returns
+        -------
+        float
+            0 when ``eps == 0``.
+        """
+        eps = check_nonnegative(eps, "eps")
+        return self.value * eps * self.dimension_factor(attack_norm) if eps > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class LossClass:
+    r"""Which loss class a :class:`Bound` is about, so that only theorems get chained.
+
+    :func:`radbound.bounds.generalization` reads it from a complexity Bound to decide which empirical
+    term and which risk the bound may state (:ref:`theory-pairing`).
+
+    Attributes
+    ----------
+    loss : str
+        ``"natural"``: the ramp loss of the natural margin :math:`\phi_\gamma(\mathcal M(f(x), y))`
+        (or the margin class itself); ``"adversarial"``: the ramp loss of the adversarial margin
+        :math:`\phi_\gamma(\min_{\|x'-x\|_r \le \epsilon} \mathcal M(f(x'), y))` (or the
+        adversarial margin class); ``"sdp-surrogate"``: the SDP surrogate loss of a one-hidden-layer
+        network (:doc:`/theory/sdp`).
+    statement : str
+        ``"complexity"`` (an upper bound on the Rademacher complexity of that class) or ``"risk"`` (a
+        bound on the true risk of that loss: a generalization bound, not a complexity).
+    eps : float or None
+        Attack radius of an adversarial class (0 for the natural class; None when unknown).
+    attack_norm : float
+        The attack norm :math:`r`.
+    lipschitz : MarginLipschitz or None
+        For a natural class of networks: a Lipschitz constant of the margin map shared by every
+        member of the class (at the grid values of a post-hoc bound). With it the class also bounds
+        the adversarial risk through the shifted ramp :math:`\phi_\gamma(\mathcal M - \tau)`
+        (:ref:`theory-lipschitz-adversarial`).
+
+    Examples
+    --------
+    >>> from radbound import LossClass
+    >>> LossClass("adversarial", "complexity", eps=0.1).is_adversarial
+    True
+    """
+
+    loss: str
+    statement: str = "complexity"
+    eps: float | None = 0.0
+    attack_norm: float = math.inf
+    lipschitz: MarginLipschitz | None = None
+
+    def __post_init__(self) -> None:
+        check_choice(self.loss, "loss", ("natural", "adversarial", "sdp-surrogate"))
+        check_choice(self.statement, "statement", ("complexity", "risk"))
+        if self.eps is not None:
+            object.__setattr__(self, "eps", check_nonnegative(self.eps, "eps"))
+        object.__setattr__(self, "attack_norm", check_exponent(self.attack_norm, "attack_norm"))
+        if self.lipschitz is not None and not isinstance(self.lipschitz, MarginLipschitz):
+            raise TypeError(
+                f"lipschitz must be None or a MarginLipschitz, got {type(self.lipschitz).__name__}"
+            )
+
+    @property
+    def is_adversarial(self) -> bool:
+        """True for an adversarial (or surrogate) class with a positive or unknown attack radius."""
+        return self.loss != "natural" and (self.eps is None or self.eps > 0)
+
+    def describe(self) -> str:
+        """The class in words (used in error messages and notes)."""
+        if self.loss == "natural":
+            return "the natural (margin) loss class"
+        r = "inf" if math.isinf(self.attack_norm) else f"{self.attack_norm:g}"
+        at = "" if self.eps is None else f" at eps={self.eps:g}, l_{r}"
+        name = "the SDP surrogate loss" if self.loss == "sdp-surrogate" else "the adversarial loss class"
+        return name + at
+
+
+@dataclass(frozen=True)
 class Bound:
     r"""A computed bound that keeps where its number comes from.
 
@@ -384,6 +534,9 @@ class Bound:
     posthoc : PosthocPrice or None
         For a bound evaluated at a trained model's own norms: the grid points used and the price
         of the union bound over the grid (None for a bound on a class fixed before the sample).
+    loss_class : LossClass or None
+        Which loss class the bound is about and whether it bounds its complexity or a risk (None:
+        not recorded, e.g. a Bound made by hand).
 
     The sympy expression is available as :attr:`formula` (built on first use,
     so that sympy is imported only when asked for) and :meth:`latex` renders it.
@@ -408,6 +561,7 @@ class Bound:
     notes: str = field(default="", repr=False)
     formula_builder: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     posthoc: PosthocPrice | None = field(default=None, repr=False)
+    loss_class: LossClass | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", float(self.value))

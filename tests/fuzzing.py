@@ -468,6 +468,7 @@ PARAMETER_KINDS: dict[str, str] = {
     "restarts": "work",
     "norms": "none_only",
     "surrogate": "none_only",
+    "lipschitz": "none_only",
     "net": "net",
     "clip": "clip",
     "hidden": "widths",
@@ -1291,6 +1292,19 @@ RECIPES.update(
         ),
         "LinearModel.load": Recipe(base=lambda ctx: {"path": str(_model_file(ctx))}, kinds={"path": "path"}),
         "check_lower_bound_architecture": Recipe(base=lambda ctx: {"net": _net(ctx)}),
+        "LossClass": Recipe(
+            base=lambda ctx: {"loss": "natural"},
+            kinds={
+                "loss": "option",
+                "statement": "option",
+                "eps": "nonneg_or_none",
+                "lipschitz": "none_only",
+            },
+        ),
+        "MarginLipschitz": Recipe(
+            base=lambda ctx: {"value": 1.0, "norm": 2.0, "input_dim": 3},
+            kinds={"value": "nonneg", "input_dim": "int>=1"},
+        ),
         "coverage": Recipe(
             base=lambda ctx: {"distribution": _gm(), "fit": _lstsq_fit, "n": 20, "n_samples": 2, "seed": 0},
             kinds={"distribution": "distribution", "fit": "fit", "n": "int>=1", "margin": "margin_or_auto"},
@@ -1438,6 +1452,8 @@ KINDS["count"] = Kind(
     (("zero", 0), ("n", 10), ("array", np.array([0, 5, 10])), ("float integral", 5.0)),
 )
 KINDS["pos_or_none"] = _real(1.0, 0.0, low_open=True)
+_NONNEG = _real(0.1, 0.0, low_open=False)
+KINDS["nonneg_or_none"] = Kind(_NONNEG.valid, _NONNEG.invalid, _NONNEG.extreme + (("None", None),))
 KINDS["weights_list"] = Kind(
     None,
     (

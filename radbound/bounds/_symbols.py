@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .._concentration import expected_abs_sign_sum
-from .._lp import dual_exponent
+from .._lp import dual_exponent, norm_ratio
 from .._validation import check_exponent, check_int
 from ..results import Bound, Estimate
 
@@ -81,8 +81,7 @@ def dimension_factor(d: int, p: Any = 2.0, attack_norm: Any = math.inf) -> float
     d = check_int(d, "d", minimum=1)
     p = check_exponent(p, "p")
     r = check_exponent(attack_norm, "attack_norm")
-    exponent = 1.0 - (0.0 if math.isinf(r) else 1.0 / r) - (0.0 if math.isinf(p) else 1.0 / p)
-    return max(float(d) ** exponent, 1.0)
+    return norm_ratio(d, p, dual_exponent(r))  # sup of ||w||_{r*} on the unit l_p ball
 
 
 def sym(name: str, **assumptions: Any) -> Any:

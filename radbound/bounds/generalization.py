@@ -2,11 +2,13 @@ r"""From a Rademacher complexity to a generalization bound (:doc:`/theory/genera
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from .._concentration import hoeffding_half_width, rescale_half_width
 from .._validation import check_choice, check_int, check_nonnegative, check_positive, check_probability
-from ..results import Bound, Estimate, LowerEstimate, PosthocPrice
+from ..results import Bound, Estimate, LossClass, LowerEstimate, MarginLipschitz, PosthocPrice
 from ._formula import Part, build_bound, confidence_terms
 from ._posthoc import Grid, check_grid, warn_fixed_class
 from ._symbols import YIN_2019, check_estimate_or_number, weakest_status
@@ -80,9 +82,16 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
 
 
-def _generalization_terms(m, *, R_n, comp, n, delta, B, gamma=None, Delta_MC=None, P=None, mc=False):
+#: The name of the empirical term when it is the Lipschitz-shifted ramp risk
+#: (:ref:`theory-lipschitz-adversarial`).
+LIPSCHITZ_EMPIRICAL = "empirical risk (Lipschitz-certified)"
+
+
+def _generalization_terms(
+    m, *, R_n, comp, n, delta, B, gamma=None, Delta_MC=None, P=None, mc=False, emp="empirical risk"
+):
     scale = 1 / gamma if gamma is not None else 1
-    out = {"empirical risk": R_n, "complexity": 2 * comp * scale}
+    out = {emp: R_n, "complexity": 2 * comp * scale}
     if mc:
         out["Monte-Carlo deviation"] = 2 * Delta_MC * scale
     out.update(confidence_terms(m, B=B, n=n, delta=delta, P=P, log_arg=4 if mc else 2))
@@ -93,6 +102,124 @@ def _is_certified(x: Any) -> bool:
     """A certified empirical term (duck-typed: radbound.certify's CertifiedRisk, or any object with
     ``value``, ``loss``, ``margin``, ``method`` and ``describe()``)."""
     return all(hasattr(x, a) for a in ("value", "loss", "margin", "method", "describe"))
+
+
+@dataclass(frozen=True)
+class LipschitzShiftedRisk:
+    r"""The empirical ramp risk of the margins shifted by a class's Lipschitz shift :math:`\tau`.
+
+    :math:`\frac1n \sum_i \phi_\gamma(\mathcal M(f(x_i), y_i) - \tau)`, an upper bound on the empirical
+    adversarial ramp risk of every member of a class whose margin map is :math:`L`-Lipschitz, with
+    :math:`\tau = L\epsilon D` (:ref:`theory-lipschitz-adversarial`). It has the attributes of a
+    certified empirical term (``method == "lipschitz"``), so :func:`generalization` pairs it with the
+    natural-class complexity of that class. Built by :func:`model_generalization`.
+    """
+
+    value: float
+    margin: float
+    n: int
+    eps: float
+    attack_norm: float
+    shift: float
+    lipschitz: MarginLipschitz
+    loss: str = "ramp"
+    method: str = "lipschitz"
+    clip: tuple[float, float] | None = None
+    exact: bool = False
+
+    def describe(self) -> str:
+        """One line saying how the empirical term was obtained."""
+        r = "inf" if math.isinf(self.attack_norm) else f"{self.attack_norm:g}"
+        s = "inf" if math.isinf(self.lipschitz.norm) else f"{self.lipschitz.norm:g}"
+        return (
+            f"certified by the class Lipschitz constant L={self.lipschitz.value:.6g} (l_{s}), "
+            f"eps={self.eps:g}, "
+            f"l_{r}: margins shifted by tau={self.shift:.6g}, ramp loss, gamma={self.margin:g}, n={self.n}"
+        )
+
+
+def _fmt_norm(r: float) -> str:
+    return "inf" if math.isinf(r) else f"{r:g}"
+
+
+def _certified_route(cert: Any, lc: LossClass, name: str) -> tuple[str, float | None]:
+    """How a certified empirical term pairs with a complexity Bound of loss class ``lc``: ``"adversarial"``
+    (the certificate bounds the empirical risk of the adversarial loss class the complexity is about) or
+    ``"lipschitz"`` (a Lipschitz-shifted ramp risk with a natural class, returning the class's shift).
+    Raises ValueError naming what would be valid for every other pairing."""
+    eps = float(getattr(cert, "eps", math.nan))
+    r = float(getattr(cert, "attack_norm", math.inf))
+    method = str(cert.method)
+    lip = getattr(cert, "lipschitz", None)
+    shift = getattr(cert, "shift", None)
+    threat = f"eps={eps:g}, l_{_fmt_norm(r)}"
+    if lc.loss == "sdp-surrogate":  # pragma: no cover - a risk statement, refused before
+        raise ValueError(f"complexity {name!r} is the SDP surrogate bound, not a complexity")
+    if lc.loss == "adversarial" or eps == 0.0:
+        if lc.loss == "adversarial":
+            same_eps = lc.eps is not None and math.isclose(lc.eps, eps, rel_tol=1e-12, abs_tol=0.0)
+            if not (same_eps and (eps == 0.0 or lc.attack_norm == r)):
+                raise ValueError(
+                    f"the certified empirical term is at {threat}, but the complexity {name!r} is of "
+                    f"{lc.describe()}: the certificate and the complexity must be for the same threat "
+                    "(the same eps and attack norm)"
+                )
+        clip = getattr(cert, "clip", None)
+        if clip is not None and eps > 0:
+            raise ValueError(
+                f"the certificate holds on the ball intersected with the box {tuple(clip)}: it bounds the "
+                "empirical risk of the clipped threat, while the complexity is of the unclipped adversarial "
+                "loss class; certify without clip"
+            )
+        return "adversarial", None
+    # a natural class and eps > 0
+    if method == "lipschitz" and lip is not None and shift is not None and lc.lipschitz is not None:
+        need = lc.lipschitz.shift(eps, r)
+        if float(shift) >= need * (1.0 - 1e-12):
+            return "lipschitz", need
+        raise ValueError(
+            f"the Lipschitz certificate shifts the margins by tau={float(shift):.6g}, below the shift "
+            f"tau={need:.6g} of the class of {name!r} (its Lipschitz constant {lc.lipschitz.value:.6g} at "
+            f"{threat}): its certified ramp risk does not bound the class's shifted ramp loss. "
+            "Certify with the "
+            "class constant, certified_risk(net, X, y, eps=..., method='lipschitz', margin=..., "
+            "lipschitz=bound.loss_class.lipschitz), or use model_generalization(net, X, y, "
+            "margin=..., eps=..., "
+            "bound=...)"
+        )
+    what = "Lipschitz certificate" if method == "lipschitz" else f"{method.upper()}-certified empirical risk"
+    raise ValueError(
+        f"a {what} ({threat}) cannot be paired with {name!r}, a complexity of the NATURAL loss class: the "
+        "theorem needs the complexity of the ADVERSARIAL loss class at the certificate's eps and "
+        "attack norm. "
+        "Valid pairings: an adversarial-class complexity (linear models: multiclass_adversarial_bound or "
+        "adversarial_linear_upper_bound, where certified margins are exact anyway); for a network, the "
+        "Lipschitz route, model_generalization(net, X, y, margin=..., eps=..., bound='spectral'|'golowich'|"
+        "'neyshabur'), or certified_risk(..., method='lipschitz', lipschitz=bound.loss_class.lipschitz) with "
+        "a spectral / golowich / neyshabur bound (docs/theory/generalization.md)"
+    )
+
+
+def _check_risk_label(risk: str | None, lc: LossClass, name: str) -> str:
+    """The risk a float empirical term and a complexity of class ``lc`` can state (default: the class's)."""
+    if risk is None:
+        return "adversarial" if lc.is_adversarial else "natural"
+    if risk == "natural" and lc.is_adversarial:
+        raise ValueError(
+            f"risk='natural' with {name!r}, a complexity of {lc.describe()}: that theorem bounds the "
+            "adversarial risk by the empirical adversarial risk; pass risk='adversarial' (and the empirical "
+            "adversarial risk), or a natural-class complexity"
+        )
+    if risk == "adversarial" and lc.loss == "natural":
+        raise ValueError(
+            f"risk='adversarial' with {name!r}, a complexity of the NATURAL loss class: the complexity term "
+            "of an adversarial bound must be that of the ADVERSARIAL loss class (same eps and attack norm). "
+            "Use an adversarial-class complexity (linear models: adversarial_linear_upper_bound, "
+            "multiclass_adversarial_bound); for a network, model_generalization(net, X, y, "
+            "margin=..., eps=..., "
+            "bound=...) (the Lipschitz-shifted ramp, docs/theory/generalization.md)"
+        )
+    return risk
 
 
 def generalization(
@@ -241,7 +368,8 @@ def _generalization(
         R_n = check_nonnegative(certified.value, "empirical_risk.value")
     else:
         R_n = check_nonnegative(empirical_risk, "empirical_risk")
-    risk = check_choice("natural" if risk is None else risk, "risk", ("natural", "adversarial"))
+    if risk is not None:
+        check_choice(risk, "risk", ("natural", "adversarial"))
     n = check_int(n, "n", minimum=1)
     B = check_positive(loss_range, "loss_range")
     delta = check_probability(delta, "delta")
@@ -254,6 +382,37 @@ def _generalization(
         if B != 1.0:
             raise ValueError(f"loss_range must be 1 with margin (ramp loss), got {B!r}")
     complexity = check_estimate_or_number(complexity, "complexity")
+
+    # which loss class the complexity is about, and which empirical terms and risks that allows
+    lc = complexity.loss_class if isinstance(complexity, Bound) else None
+    cname = complexity.name if isinstance(complexity, Bound) else ""
+    if lc is not None and lc.statement == "risk":
+        if lc.loss == "sdp-surrogate":
+            raise ValueError(
+                f"complexity {cname!r} is the SDP surrogate margin bound: it is already a bound on the "
+                "adversarial risk, whose empirical term is the surrogate loss itself (not a certified or "
+                "attacked risk) and whose complexity is that of the surrogate loss class; use it as it is"
+            )
+        raise ValueError(
+            f"complexity {cname!r} is a bound on a risk (a generalization bound), not on a Rademacher "
+            "complexity: pass the complexity bound it was built from"
+        )
+    route = "float"
+    class_shift: float | None = None
+    if certified is not None:
+        if isinstance(complexity, Bound):
+            if lc is None:
+                raise ValueError(
+                    f"complexity Bound {cname!r} does not record which loss class it bounds (loss_class is "
+                    "None), so it cannot be checked against a certified empirical term; pass a Bound from "
+                    "radbound.bounds for the adversarial loss class, or a number (your assertion)"
+                )
+            route, class_shift = _certified_route(certified, lc, cname)
+        else:
+            route = "asserted"
+    elif lc is not None:
+        risk = _check_risk_label(risk, lc, cname)
+    risk = "natural" if risk is None else risk
 
     status = "paper"
     deviation = 0.0
@@ -365,18 +524,52 @@ def _generalization(
     constants: dict[str, float] = {"B": B, "delta": delta}
     if gamma is not None:
         constants["gamma"] = gamma
+    emp = "empirical risk"
+    risk_eps: float | None = 0.0 if label == "natural" else None
+    risk_norm = math.inf
+    if lc is not None and lc.loss == "adversarial" and label == "adversarial":
+        risk_eps, risk_norm = lc.eps, lc.attack_norm
     if certified is not None:
         notes.append(f"Empirical term {certified.describe()}.")
-        constants["certified_eps"] = float(getattr(certified, "eps", float("nan")))
+        cert_eps = float(getattr(certified, "eps", float("nan")))
+        constants["certified_eps"] = cert_eps
+        risk_eps = cert_eps if math.isfinite(cert_eps) else None
+        risk_norm = float(getattr(certified, "attack_norm", math.inf))
+        if route == "lipschitz" and class_shift is not None and lc is not None and lc.lipschitz is not None:
+            emp = LIPSCHITZ_EMPIRICAL
+            status = weakest_status(status, "derived")
+            constants["lipschitz_shift"] = class_shift
+            constants["certified_shift"] = float(certified.shift)
+            notes.append(
+                "Lipschitz route (docs/theory/generalization.md): every f of the class has "
+                "adversarial margin "
+                f">= M(f(x), y) - tau with tau = L eps D = {class_shift:.6g} (L = "
+                f"{lc.lipschitz.value:.6g}, the "
+                "class's margin Lipschitz constant), so the adversarial 0-1 loss is at most "
+                "phi_gamma(M - tau), "
+                "a loss class with the complexity of the natural margin class (contraction); the empirical "
+                "term is its ramp risk with a shift >= tau."
+            )
+        elif route == "asserted":
+            notes.append(
+                "The complexity was given as a number or an Estimate: it is taken as that of the ADVERSARIAL "
+                "loss class at the certificate's eps and attack norm (an assertion radbound cannot check)."
+            )
     return build_bound(
         _generalization_terms,
         inputs,
-        literals={"mc": mc},
+        literals={"mc": mc, "emp": emp},
         parts={"comp": comp_part},
         constants=constants,
-        reference=f"Mohri, Rostamizadeh & Talwalkar (2018), Thm 3.3; as used in {YIN_2019} ({label} risk)",
+        reference=f"Mohri, Rostamizadeh & Talwalkar (2018), Thm 3.3; as used in {YIN_2019} ({label} risk)"
+        + (
+            "; Lipschitz-shifted ramp derived in docs/theory/generalization.md"
+            if route == "lipschitz"
+            else ""
+        ),
         status=status,
         name=name or (f"generalization-{label}" + ("-certified" if certified is not None else "")),
         notes=" ".join(s for s in [*notes, extra_notes] if s),
         posthoc=price,
+        loss_class=LossClass(label, "risk", eps=risk_eps, attack_norm=risk_norm),
     )

@@ -40,7 +40,7 @@ from .._validation import (
     check_positive,
 )
 from ..complexity import adversarial_linear_rademacher, linear_rademacher
-from ..results import AdversarialEstimate, Bound, Estimate, LowerEstimate
+from ..results import AdversarialEstimate, Bound, Estimate, LossClass, LowerEstimate
 from ._formula import NUM, Part, build_bound
 from ._symbols import (
     C_LOWER,
@@ -64,6 +64,8 @@ __all__ = [
 _UPPER_FORMS = ("paper", "sharp", "sharp-sqrt")
 _LOWER_FORMS = ("paper", "sharp")
 _COMPLEXITY_METHODS = ("auto", "exact", "monte-carlo", "closed-form")
+#: The loss class of the natural linear bounds (the class F itself: no margin, no attack).
+_NATURAL = LossClass("natural")
 
 
 def _to_numpy(X: Any) -> np.ndarray:
@@ -99,6 +101,7 @@ def _massart(X: np.ndarray, radius: float) -> Bound:
         reference="Massart's finite-class lemma (Massart 2000) applied to the 2d vectors +-X[:, j]",
         status="derived",
         name="massart",
+        loss_class=_NATURAL,
         notes=(
             "R_S(F) <= W max_j ||X[:, j]||_2 sqrt(2 log 2d) / n for p = 1 (q = inf). X_col = max column norm."
         ),
@@ -118,6 +121,7 @@ def _frobenius(X: np.ndarray, radius: float, p: float, rows: bool) -> Bound:
         reference="Jensen: E||sum_i sigma_i x_i||_2 <= ||X||_F (e.g. Kakade, Sridharan & Tewari 2008)",
         status="derived",
         name="max-row" if rows else "frobenius",
+        loss_class=_NATURAL,
         notes=(
             f"R_S(F) <= W max(d^(1/q - 1/2), 1) {what} / n; the factor is 1 for p <= 2 "
             "(||v||_q <= ||v||_2 when q >= 2)."
@@ -236,6 +240,7 @@ def linear_rademacher_lower_bound(X: Any, *, p: Any = 2.0, radius: float = 1.0) 
         status="derived",
         kind="lower",
         name="khintchine",
+        loss_class=_NATURAL,
         notes="X_cq = || (||X[:, j]||_2)_j ||_q, the q-norm of the column norms.",
     )
 
@@ -472,6 +477,7 @@ def adversarial_linear_upper_bound(
         status=weakest_status("paper" if (form == "paper" and math.isinf(r)) else "derived", nat.status),
         kind="upper",
         name=f"adversarial-linear-upper-{form}",
+        loss_class=LossClass("adversarial", eps=eps, attack_norm=r),
         notes=" ".join(
             [nat.note, _dim_note(d, p, r)]
             + (
@@ -594,6 +600,7 @@ def adversarial_linear_lower_bound(
         status=weakest_status(status, nat.status),
         kind="lower",
         name=f"adversarial-linear-lower-{form}",
+        loss_class=LossClass("adversarial", eps=eps, attack_norm=r),
         notes=" ".join(notes),
     )
 

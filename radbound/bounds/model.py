@@ -106,11 +106,28 @@ def model_generalization(
     upper bound, also used when the attack/norm pair has no exact form); multi-class: the paper's
     adversarial (or natural) margin bound on the loss class (:func:`multiclass_adversarial_bound`).
 
-    **Networks** (:class:`radbound.networks.Network`): natural risk (``eps=0``) with ``bound`` one of
-    ``"spectral"``, ``"golowich"``, ``"neyshabur"`` (the empirical ramp risk from the network's own
-    margins); adversarial risk (``eps > 0``) with ``bound="surrogate"`` for a one-hidden-layer network
-    (:func:`surrogate_margin_bound`). Other adversarial cases raise ``NotImplementedError``: radbound
-    has no upper bound on the adversarial complexity of deeper networks.
+    **Networks** (:class:`radbound.networks.Network`), ``bound`` one of ``"spectral"``,
+    ``"golowich"``, ``"neyshabur"``: natural risk (``eps=0``) with the empirical ramp risk of the
+    network's own margins. Adversarial risk (``eps > 0``), for any depth and without an attack: every
+    network of the grid class :math:`\mathcal F_J` has a margin map that is :math:`L_J`-Lipschitz
+    (spectral: :math:`\ell_2`, :math:`L_J = c_K\,\rho\prod_h s_h^J` with :math:`c_1 = 1`,
+    :math:`c_K = \sqrt 2`; Golowich: the same with the Frobenius norms, :math:`c_K = 2` with the
+    largest row norm of the last layer; Neyshabur: :math:`\ell_\infty`, :math:`L_J = c_K
+    \rho_\infty\prod_h a_h^J`, :math:`c_K = 2`), so its adversarial margin is at least
+    :math:`\mathcal M(f(x), y) - \tau_J`, :math:`\tau_J = L_J\,\epsilon\, D` with
+    :math:`D = \max(1, d^{1/s - 1/r})` the size of an :math:`\ell_r` perturbation in the norm
+    :math:`s` of :math:`L_J`. The adversarial 0-1 loss is then at most
+    :math:`\phi_{\gamma_J}(\mathcal M - \tau_J)`, a loss class with the complexity of the natural
+    margin class (contraction; :ref:`theory-lipschitz-adversarial`):
+
+    .. math::
+        R_\epsilon(f) \le \frac1n\sum_i \phi_{\gamma_J}\big(\mathcal M(f(x_i), y_i) - \tau_J\big)
+        + 2\,\hat{\mathfrak R}_S(l_{\mathcal F_J}) + 3\sqrt{\frac{\log(2/\delta) + P_J}{2n}} .
+
+    The empirical term is named ``"empirical risk (Lipschitz-certified)"``; the spectral class uses the
+    certified upper spectral norms (so that it provably contains the network). Status ``"derived"``
+    (``"unverified"`` with the Golowich and Neyshabur constants). ``bound="surrogate"``: Yin et al.'s
+    SDP surrogate bound for a one-hidden-layer network (:func:`surrogate_margin_bound`).
 
     Parameters
     ----------
@@ -152,8 +169,9 @@ def model_generalization(
     References
     ----------
     Yin, Ramchandran & Bartlett (2019), ICML (adversarial margin bounds for linear classes); Bartlett,
-    Foster & Telgarsky (2017), NeurIPS (the union bound over a grid of classes); derived for radbound:
-    :ref:`theory-post-hoc`.
+    Foster & Telgarsky (2017), NeurIPS (the union bound over a grid of classes; the spectral class);
+    derived for radbound: :ref:`theory-post-hoc`, :ref:`theory-lipschitz-adversarial` (networks,
+    ``eps > 0``).
 
     Examples
     --------
@@ -164,6 +182,14 @@ def model_generalization(
     >>> b = model_generalization(np.array([2.0, 0.0, 0.0]), X, y, margin=0.5, eps=0.05)
     >>> [pt.name for pt in b.posthoc.points], "post-hoc price" in b.terms
     (['scale'], True)
+
+    A network under an :math:`\ell_\infty` attack, without any attack computed:
+
+    >>> from radbound.networks import Network
+    >>> net = Network.from_arrays([rng.normal(size=(8, 3)), rng.normal(size=(1, 8))])
+    >>> nb = model_generalization(net, X, y, margin=1.0, eps=0.01)
+    >>> nb.name, "empirical risk (Lipschitz-certified)" in nb.terms
+    ('generalization-adversarial-certified', True)
     """
     if isinstance(margin, str):
         check_choice(margin, "margin", ("auto",))
@@ -385,17 +411,11 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
 
 def _network(net, X, y, *, margin, eps, r, delta, bound, posthoc, grid) -> Bound:
     from ..networks.norms import network_norms
-    from .generalization import _generalization
+    from .generalization import LipschitzShiftedRisk, _generalization
     from .network import _data, golowich_bound, neyshabur_bound, spectral_bound, surrogate_margin_bound
 
     check_choice(bound, "bound", _NETWORK_BOUNDS)
-    if eps > 0 or bound == "surrogate":
-        if bound != "surrogate":
-            raise NotImplementedError(
-                "an adversarial (eps > 0) bound for a network needs an upper bound on the adversarial "
-                "complexity of its class; radbound has one for one-hidden-layer networks only "
-                "(bound='surrogate', Yin et al.'s SDP surrogate)"
-            )
+    if bound == "surrogate":
         if not math.isinf(r):
             raise ValueError(f"bound='surrogate' is for the l_inf attack, got attack_norm={r!r}")
         if margin == "auto":
@@ -419,26 +439,46 @@ def _network(net, X, y, *, margin, eps, r, delta, bound, posthoc, grid) -> Bound
         margins = out[rows, yk] - other.max(axis=1)
     fn = {"spectral": spectral_bound, "golowich": golowich_bound, "neyshabur": neyshabur_bound}[bound]
     norms = network_norms(net)
+    adversarial = eps > 0
+    # eps > 0: the class must provably contain the network, so the spectral norms are the certified
+    # upper values (the class's Lipschitz constant then bounds the network's)
+    options: dict[str, Any] = {"rigorous": True} if adversarial and bound == "spectral" else {}
     results = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for gamma in _candidate_margins(margin, margins, grid, posthoc):
-            R_n = float(np.mean(ramp(margins, gamma)))
-            comp = fn(net, X, margin=gamma, posthoc=posthoc, grid=grid, norms=norms)
+            comp = fn(net, X, margin=gamma, posthoc=posthoc, grid=grid, norms=norms, **options)
+            empirical: Any
+            if adversarial:
+                lip = comp.loss_class.lipschitz if comp.loss_class is not None else None
+                if lip is None:  # pragma: no cover - every network bound records its class constant
+                    raise RuntimeError(f"the {bound} bound did not record its margin Lipschitz constant")
+                tau = lip.shift(eps, r)
+                g = float(comp.inputs["gamma"])
+                empirical = LipschitzShiftedRisk(
+                    float(np.mean(ramp(margins - tau, g))), g, n, eps, r, tau, lip
+                )
+                note = (
+                    f"network, {bound} bound; adversarial risk without an attack: the network's own margins "
+                    f"shifted by the class's Lipschitz shift tau = {tau:.6g}"
+                )
+            else:
+                empirical = float(np.mean(ramp(margins, gamma)))
+                note = f"network, {bound} bound; empirical ramp risk from the network's own margins"
             results.append(
                 _generalization(
-                    R_n,
+                    empirical,
                     comp,
                     n,
                     loss_range=1.0,
                     delta=delta,
                     margin=None,
-                    risk="natural",
+                    risk="adversarial" if adversarial else "natural",
                     mc_range=None,
                     posthoc=posthoc,
                     grid=grid,
                     extra_price=None,
-                    extra_notes=f"network, {bound} bound; empirical ramp risk from the network's own margins",
+                    extra_notes=note,
                 )
             )
     if not posthoc:

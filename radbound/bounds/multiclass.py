@@ -27,7 +27,7 @@ from .._validation import (
     spawn_generators,
 )
 from ..complexity import empirical_rademacher, multiclass_rademacher
-from ..results import Bound, Estimate, LowerEstimate, MulticlassEstimate
+from ..results import Bound, Estimate, LossClass, LowerEstimate, MulticlassEstimate
 from ._formula import build_bound
 from ._ramp import ramp_sup_lower
 from ._symbols import (
@@ -205,6 +205,7 @@ def multiclass_natural_bound(
         reference=f"{YIN_2019}, theorem on multi-class linear classifiers (natural bound)",
         status=status,
         name="multiclass-natural",
+        loss_class=LossClass("natural"),
         notes=(
             "Bounds R_S of the ramp-loss class. E_S = E||sum_i sigma_i x_i||_q. " + estimate_note(est, "E_S")
         ),
@@ -299,6 +300,7 @@ def multiclass_adversarial_bound(
         ),
         status=status,
         name="multiclass-adversarial",
+        loss_class=LossClass("adversarial", eps=eps, attack_norm=r),
         notes=(
             "Bounds R_S of the adversarial ramp-loss class. E_k = E||sum_{i: y_i = k} sigma_i x_i||_q. "
             + estimate_note(est, "E_k")

@@ -53,7 +53,7 @@ from .._validation import (
 )
 from ..networks.layers import Dense, Flatten, MaxPool2d, Network
 from ..networks.norms import NetworkNorms, network_norms, row_norms
-from ..results import Bound, GridPoint, PosthocPrice
+from ..results import Bound, GridPoint, LossClass, MarginLipschitz, PosthocPrice
 from ._formula import build_bound, confidence_terms
 from ._posthoc import Grid, check_grid, warn_fixed_class
 from ._symbols import weakest_status
@@ -213,6 +213,17 @@ def _multi(net: Network) -> int:
     return int(net.output_dim)
 
 
+#: The Lipschitz constant of the margin M(z, y) in the outputs z: (one output, K >= 2 outputs) in l2 and
+#: l_inf. |y u - y v| = |u - v|; |M(u) - M(v)| <= |u_y - v_y| + max_{k != y} |u_k - v_k|, which is at
+#: most sqrt(2) ||u - v||_2 (two distinct coordinates, Cauchy-Schwarz) and 2 ||u - v||_inf.
+MARGIN_LIPSCHITZ: Mapping[float, tuple[float, float]] = {2.0: (1.0, math.sqrt(2.0)), math.inf: (1.0, 2.0)}
+
+
+def _natural_class(net: Network, value: float, norm: float) -> LossClass:
+    """The natural margin class, with the margin Lipschitz constant ``value`` shared by the class."""
+    return LossClass("natural", lipschitz=MarginLipschitz(value, norm, net.input_dim))
+
+
 # --------------------------------------------------------------------------------------------------
 # the bounds
 # --------------------------------------------------------------------------------------------------
@@ -335,6 +346,8 @@ def spectral_bound(
         name="spectral",
         notes="; ".join(filter(None, notes)),
         posthoc=strat.price(),
+        # every member: ||f(x) - f(x')||_2 <= rho prod_h s_h ||x - x'||_2, then the margin's constant
+        loss_class=_natural_class(net, MARGIN_LIPSCHITZ[2.0][K > 1] * norms.lipschitz_l2 * math.prod(s), 2.0),
     )
 
 
@@ -423,6 +436,8 @@ def golowich_bound(
         name="golowich",
         notes="; ".join(filter(None, notes)),
         posthoc=strat.price(),
+        # ||A_h||_sigma <= F_h; K >= 2: |M(u) - M(v)| <= 2 max_k |<a_k, g(x) - g(x')>|, F_L = max_k ||a_k||_2
+        loss_class=_natural_class(net, (1.0 if K == 1 else 2.0) * norms.lipschitz_l2 * math.prod(F), 2.0),
     )
 
 
@@ -511,6 +526,10 @@ def neyshabur_bound(
         name="neyshabur",
         notes="; ".join(filter(None, notes)),
         posthoc=strat.price(),
+        # ||A_h||_{1,inf} is the l_inf -> l_inf operator norm; the margin is 2-Lipschitz in l_inf (K >= 2)
+        loss_class=_natural_class(
+            net, MARGIN_LIPSCHITZ[math.inf][K > 1] * norms.lipschitz_linf * math.prod(a), math.inf
+        ),
     )
 
 
@@ -649,6 +668,7 @@ def adversarial_lower_bound(
         status="derived",
         kind="lower",
         name="adversarial-lower",
+        loss_class=LossClass("adversarial", eps=eps, attack_norm=math.inf),
         notes="lower bound for the class {prod_h ||A_h||_sigma <= r} of fully connected ReLU networks with "
         "hidden widths >= 2 and one output; c = 1/(8 sqrt 2) derived",
     )
@@ -909,5 +929,6 @@ def surrogate_margin_bound(
         name="sdp-surrogate",
         notes="; ".join(filter(None, ["certified SDP values", strat.note()])),
         posthoc=price,
+        loss_class=LossClass("sdp-surrogate", "risk", eps=eps, attack_norm=math.inf),
     )
     return b

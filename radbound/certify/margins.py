@@ -25,6 +25,10 @@ Methods (:doc:`/theory/certified`):
   never looser than IBP.
 * ``"sdp"`` -- the Raghunathan-Steinhardt-Liang certificate (:mod:`radbound.networks.sdp`) for
   one-hidden-layer networks, one SDP per pair of classes.
+* ``"lipschitz"`` -- the natural margin minus :math:`\tau = L\epsilon D`, :math:`L` a certified
+  Lipschitz constant of the margin map (from the certified norms of the layers), any architecture.
+  Loose, but the same shift for every sample: the certificate that pairs with the natural-class
+  network bounds (:ref:`theory-lipschitz-adversarial`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from .._lp import dual_exponent, norm
 from .._validation import (
     check_binary_labels,
     check_choice,
+    check_clip,
     check_exponent,
     check_int,
     check_multiclass_labels,
@@ -47,12 +52,14 @@ from .._validation import (
     is_torch_tensor,
 )
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
+from ..results import MarginLipschitz
 from ._layers import LayerOps
+from ._lipschitz import lipschitz_margins
 from ._models import as_network, is_affine, prepare_inputs
 
 __all__ = ["CertifiedMargins", "certified_margins"]
 
-_METHODS = ("crown", "ibp", "sdp")
+_METHODS = ("crown", "ibp", "sdp", "lipschitz")
 _INTERMEDIATE = ("auto", "crown", "ibp")
 _SLOPES = ("adaptive", "zero", "parallel")
 #: "auto" runs CROWN on a pre-activation layer when its backward passes cost at most this many
@@ -74,7 +81,7 @@ class CertifiedMargins:
         Lower bounds on :math:`f_{y_i}(x') - f_k(x')` for each class k (``+inf`` at :math:`k = y_i`);
         binary models: shape (n, 1), the bound on :math:`y_i f(x')`.
     method : str
-        ``"ibp"``, ``"crown"`` or ``"sdp"``.
+        ``"ibp"``, ``"crown"``, ``"sdp"`` or ``"lipschitz"``.
     eps : float
         Attack radius :math:`\epsilon`.
     attack_norm : float
@@ -88,6 +95,10 @@ class CertifiedMargins:
         bounds were obtained: ``"first-layer"`` (exact on the threat set), ``"ibp"`` or ``"crown"``.
     lower_slope : str or None
         The CROWN ReLU lower slope rule (None for other methods).
+    lipschitz : MarginLipschitz or None
+        ``"lipschitz"`` only: the Lipschitz constant of the margin map used (value, input norm).
+    shift : float or None
+        ``"lipschitz"`` only: :math:`\tau = L\epsilon D`, subtracted from every natural margin.
     """
 
     margins: Any
@@ -99,6 +110,8 @@ class CertifiedMargins:
     exact: bool
     intermediate: tuple[str, ...] = ()
     lower_slope: str | None = None
+    lipschitz: MarginLipschitz | None = None
+    shift: float | None = None
 
     @property
     def certified(self) -> Any:
@@ -135,17 +148,6 @@ class CertifiedMargins:
 # ---------------------------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------------------------
-def _check_clip(clip: Any) -> tuple[float, float] | None:
-    if clip is None:
-        return None
-    try:
-        lo, hi = clip
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"clip must be None or a pair (lo, hi) of real numbers, got {clip!r}") from exc
-    if not (lo <= hi) or not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"clip must be a pair (lo, hi) of finite numbers with lo <= hi, got {clip!r}")
-    return lo, hi
 
 
 def _labels(net: Network, y: Any, n: int) -> tuple[np.ndarray, bool]:
@@ -520,6 +522,7 @@ def certified_margins(
     lower_slope: str = "adaptive",
     chunk_size: int | None = None,
     solver: str = "auto",
+    lipschitz: MarginLipschitz | None = None,
 ) -> CertifiedMargins:
     r"""Certified lower bounds on the adversarial margin of each sample (IBP, CROWN or SDP).
 
@@ -554,6 +557,15 @@ def certified_margins(
       :math:`c^\top f(x') \ge c^\top f(x) - \frac\epsilon4 \mathrm{SDP}(Q(-V^\top c, W))` with the
       solver's certified (dual) value, valid on the :math:`\ell_\infty` ball, hence on every smaller
       set (any :math:`r`, with or without clip).
+    * ``"lipschitz"``: :math:`m_i = \mathcal M(f(x_i), y_i) - \tau`, :math:`\tau = L\epsilon D`, with
+      :math:`L` a Lipschitz constant of the margin map in :math:`\ell_s` (:math:`s = 2`:
+      :math:`c_K\rho\prod_h s_h` from the certified upper spectral norms, :math:`c_1 = 1`,
+      :math:`c_K = \sqrt 2`, or :math:`2\max_k\|a_k\|_2` for the last layer when smaller;
+      :math:`s = \infty`: :math:`c_K\prod_h\|A_h\|_{1,\infty}`, :math:`c_K = 2`) and
+      :math:`D = \max(1, d^{1/s - 1/r})`; by default the route with the smaller shift, or the given
+      ``lipschitz`` (which must not be below the network's own constant in its norm). Any architecture;
+      one shift for all samples; not exact on affine models. It holds on the whole ball (``clip`` is
+      accepted and ignored; the result records ``clip=None``).
 
     On affine models (a :class:`~radbound.train.LinearModel`, a pair ``(W, b)``, or a network without
     ReLU / max-pooling) every method returns the exact worst-case margin
@@ -574,7 +586,7 @@ def certified_margins(
     attack_norm : float, default inf
         The attack norm r in [1, inf]. Conv2d first layers are exact for r in {1, 2, inf} and use
         the enclosing box (sound, looser) otherwise.
-    method : {"crown", "ibp", "sdp"}
+    method : {"crown", "ibp", "sdp", "lipschitz"}
     clip : (float, float) or None
         Intersect the ball with the box :math:`[lo, hi]^d` (e.g. ``(0, 1)`` for pixels); X must lie
         in the box.
@@ -590,6 +602,10 @@ def certified_margins(
         Samples per chunk (default: what keeps the largest coefficient array near 256 MiB).
     solver : str
         SDP solver (see :func:`radbound.networks.sdp_certificate`).
+    lipschitz : MarginLipschitz, optional
+        ``"lipschitz"`` only: the constant to use, e.g. ``bound.loss_class.lipschitz`` of a
+        :func:`radbound.bounds.spectral_bound` (the class's constant, so that the certified risk pairs
+        with that bound in :func:`radbound.bounds.generalization`). Default: the network's own.
 
     Returns
     -------
@@ -606,7 +622,9 @@ def certified_margins(
     & Vechev (2019), "An abstract domain for certifying neural networks", POPL (max-pooling
     relaxation); Boopathy, Weng, Chen, Liu & Daniel (2019), "CNN-Cert", AAAI. Zhang, Chen, Xiao,
     Gowal, Stanforth, Li, Boning & Hsieh (2020), ICLR (CROWN-IBP). Raghunathan, Steinhardt & Liang
-    (2018), ICLR (SDP). Derivations: :doc:`/theory/certified`.
+    (2018), ICLR (SDP). The Lipschitz certificate: Szegedy et al. (2014), ICLR (layer-wise operator
+    norms), Tsuzuku, Sato & Sugiyama (2018), NeurIPS (the margin's :math:`\sqrt 2`). Derivations:
+    :doc:`/theory/certified`.
 
     Examples
     --------
@@ -624,11 +642,18 @@ def certified_margins(
     method = check_choice(method, "method", _METHODS)
     eps = check_nonnegative(eps, "eps")
     p = check_exponent(attack_norm, "attack_norm")
-    box = _check_clip(clip)
+    box = check_clip(clip)
     check_choice(intermediate, "intermediate", _INTERMEDIATE)
     check_choice(lower_slope, "lower_slope", _SLOPES)
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if lipschitz is not None and method != "lipschitz":
+        raise ValueError(f"lipschitz is an option of method='lipschitz', got method={method!r}")
+    if lipschitz is not None and not isinstance(lipschitz, MarginLipschitz):
+        raise TypeError(
+            "lipschitz must be None or a radbound.MarginLipschitz (e.g. bound.loss_class.lipschitz), got "
+            f"{type(lipschitz).__name__}"
+        )
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
     net = as_network(net, sample_shape)
     affine = is_affine(net)
@@ -671,6 +696,13 @@ def certified_margins(
     K = net.output_dim
     if not binary and K < 2:  # pragma: no cover
         raise ValueError(f"net must have at least 2 outputs for class labels, got {K}")
+
+    if method == "lipschitz":
+        Xn = np.asarray(nx.to_numpy(Xt), dtype=np.float64)
+        m, pair, lip, tau = lipschitz_margins(net, Xn, y_np, binary, eps, p, lipschitz)
+        if use_torch:
+            m, pair = nx.asarray(m, dtype=Xt.dtype), nx.asarray(pair, dtype=Xt.dtype)
+        return CertifiedMargins(m, pair, "lipschitz", eps, p, None, eps == 0.0, (), None, lip, tau)
 
     if method == "sdp" and not affine:
         Xf = nx.to_numpy(Xt).reshape(n, -1)

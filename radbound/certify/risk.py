@@ -25,6 +25,7 @@ import numpy as np
 
 from .._lp import ramp
 from .._validation import check_choice, check_positive
+from ..results import MarginLipschitz
 from .margins import CertifiedMargins, certified_margins
 
 __all__ = ["CertifiedRisk", "certified_risk"]
@@ -45,13 +46,17 @@ class CertifiedRisk:
     n : int
         Sample size.
     method : str
-        The certificate: ``"ibp"``, ``"crown"`` or ``"sdp"``.
+        The certificate: ``"ibp"``, ``"crown"``, ``"sdp"`` or ``"lipschitz"``.
     eps : float
     attack_norm : float
     clip : (float, float) or None
     exact : bool
         True when the margins were exact (affine models): the value is then the empirical
         adversarial risk itself.
+    lipschitz : MarginLipschitz or None
+        ``"lipschitz"`` only: the margin Lipschitz constant the margins were shifted with.
+    shift : float or None
+        ``"lipschitz"`` only: the shift :math:`\tau` subtracted from every natural margin.
     """
 
     value: float
@@ -63,6 +68,8 @@ class CertifiedRisk:
     attack_norm: float
     clip: tuple[float, float] | None
     exact: bool
+    lipschitz: MarginLipschitz | None = None
+    shift: float | None = None
 
     def describe(self) -> str:
         """One line saying which certificate gave the value."""
@@ -70,6 +77,9 @@ class CertifiedRisk:
         loss = "0-1 loss" if self.loss == "zero-one" else f"ramp loss, gamma={self.margin:g}"
         clip = "" if self.clip is None else f", clip [{self.clip[0]:g}, {self.clip[1]:g}]"
         how = "exact worst case" if self.exact else f"certified by {self.method.upper()}"
+        if self.method == "lipschitz" and self.lipschitz is not None and self.shift is not None:
+            s = "inf" if math.isinf(self.lipschitz.norm) else f"{self.lipschitz.norm:g}"
+            how += f" (L={self.lipschitz.value:.6g} in l_{s}, margins shifted by tau={self.shift:.6g})"
         return f"{how}, eps={self.eps:g}, l_{r}{clip}, {loss}, n={self.n}"
 
     def __float__(self) -> float:
@@ -86,7 +96,19 @@ class CertifiedRisk:
         else:
             margin = check_positive(margin, "margin")
             value, loss = float(np.mean(ramp(m, margin))), "ramp"
-        return cls(value, loss, margin, int(m.shape[0]), cm.method, cm.eps, cm.attack_norm, cm.clip, cm.exact)
+        return cls(
+            value,
+            loss,
+            margin,
+            int(m.shape[0]),
+            cm.method,
+            cm.eps,
+            cm.attack_norm,
+            cm.clip,
+            cm.exact,
+            cm.lipschitz,
+            cm.shift,
+        )
 
 
 def certified_risk(
@@ -120,7 +142,8 @@ def certified_risk(
     margin : float or None
         The ramp width :math:`\gamma > 0`; ``None`` for the 0-1 loss.
     **options
-        Further keywords of :func:`certified_margins` (``intermediate``, ``chunk_size``, ...).
+        Further keywords of :func:`certified_margins` (``intermediate``, ``chunk_size``, ``lipschitz``,
+        ...).
 
     Returns
     -------
@@ -144,7 +167,7 @@ def certified_risk(
     >>> bool(np.isclose(cr.value, 1 - linear_robust_accuracy(W, None, X, y, eps=0.1)))
     True
     """
-    check_choice(method, "method", ("crown", "ibp", "sdp"))
+    check_choice(method, "method", ("crown", "ibp", "sdp", "lipschitz"))
     if margin is not None:
         margin = check_positive(margin, "margin")
     cm = certified_margins(net, X, y, eps=eps, attack_norm=attack_norm, method=method, clip=clip, **options)

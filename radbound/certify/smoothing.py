@@ -23,8 +23,8 @@ from .._validation import (
     check_multiclass_labels,
     check_positive,
     check_probability,
-    check_random_state,
     is_torch_tensor,
+    spawn_generators,
 )
 from ..networks.layers import Network
 from ._models import as_network
@@ -244,7 +244,7 @@ def certify_smoothed(
     alpha : float
         Failure probability of each answer.
     seed : int, Generator or None
-        One independent stream per sample (``Generator.spawn``), each split into selection and
+        One independent stream per sample (``SeedSequence.spawn``), each split into selection and
         estimation streams: results do not depend on ``batch_size``.
     batch_size : int, optional
         Noisy copies per forward pass (default: about 2**21 floats).
@@ -277,12 +277,12 @@ def certify_smoothed(
     n0 = check_int(n0, "n0", minimum=1)
     from scipy.stats import norm
 
-    streams = check_random_state(seed).spawn(X.shape[0])
+    streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
     pred_idx = np.zeros(N, dtype=np.int64)
     counts = np.zeros((N, K), dtype=np.int64)
     for i in range(N):
-        select, estimate = streams[i].spawn(2)
+        select, estimate = spawn_generators(streams[i], 2)
         c0 = _counts(classify, X[i], n0, sigma, K, select, batch)
         pred_idx[i] = int(np.argmax(c0))
         counts[i] = _counts(classify, X[i], n, sigma, K, estimate, batch)
@@ -341,7 +341,7 @@ def predict_smoothed(
     classify, K, binary, X, labels, sigma, n, alpha, batch = _prepare(
         model, X, y, sigma, n, alpha, batch_size
     )
-    streams = check_random_state(seed).spawn(X.shape[0])
+    streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
     pred_idx = np.zeros(N, dtype=np.int64)
     counts = np.zeros((N, K), dtype=np.int64)

@@ -129,7 +129,7 @@ def register(subparsers: Any) -> None:
     """Add the ``certify`` sub-command to an argparse ``subparsers`` object."""
     sp = subparsers.add_parser(
         "certify",
-        help="certified robust accuracy of a saved network (IBP, CROWN, SDP)",
+        help="certified robust accuracy of a saved network (IBP, CROWN, SDP, Lipschitz)",
         description="Certified lower bounds on the adversarial margins of a saved network or linear "
         "model (radbound.certify.certified_margins): the fraction of certified samples is a lower "
         "bound on the robust accuracy that no attack can beat.",
@@ -146,7 +146,11 @@ def register(subparsers: Any) -> None:
         "--attack-norm", type=float, default=math.inf, help="attack norm r in [1, inf] (default inf)"
     )
     sp.add_argument(
-        "--method", nargs="+", choices=("ibp", "crown", "sdp"), default=["ibp", "crown"], help="certificates"
+        "--method",
+        nargs="+",
+        choices=("ibp", "crown", "sdp", "lipschitz"),
+        default=["ibp", "crown"],
+        help="certificates (lipschitz: natural margin minus a global Lipschitz shift, any architecture)",
     )
     sp.add_argument("--clip", type=float, nargs=2, metavar=("LO", "HI"), default=None, help="pixel box")
     sp.add_argument(

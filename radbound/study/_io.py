@@ -280,7 +280,9 @@ def scan_csv(
         return CsvScan(path, None, {}, [])
     data = path.read_bytes()
     problems: list[str] = []
-    text = data.decode("utf-8", "surrogateescape")
+    # NUL bytes: Python < 3.11's csv module refuses the whole rest of the file ("line contains NUL");
+    # replaced, a damaged line is read as one bad line like any other
+    text = data.decode("utf-8", "surrogateescape").replace("\x00", "\ufffd")
     partial_tail = not text.endswith("\n")
     records: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -541,7 +541,7 @@ def rank_correlations(
         a, g = zip(*pairs)
         if len(set(a)) < 2 or len(set(g)) < 2:
             return math.nan
-        return float(kendalltau(a, g).statistic)
+        return float(kendalltau(a, g)[0])
 
     def finite(value: Any) -> bool:
         return value is not None and math.isfinite(float(value))
