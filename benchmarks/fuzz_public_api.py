@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 import time
 from collections import Counter
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in recs:
             r["phase"] = phase
         records += recs
+        if args.json:  # after each phase, so a later failure keeps what was measured
+            Path(args.json).write_text(json.dumps(records, indent=1))
         counts = Counter(r["category"] for r in recs)
         print(
             f"phase {phase}: {len(recs)} calls, "
@@ -83,10 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntotal: {len(records)} calls in {time.perf_counter() - t0:.0f} s")
     for c in fz.CATEGORIES:
         print(f"  {c:>20}: {counts.get(c, 0)}")
-    if args.json:
-        import json
-
-        Path(args.json).write_text(json.dumps(records, indent=1))
     if bad or problems:
         print(f"FAIL: {len(bad)} bad outcomes, {len(problems)} functions without fuzz values")
         return 1

@@ -736,6 +736,8 @@ RECIPES: dict[str, Recipe] = {
             "n_draws": 8,
             "seed": 0,
         },
+        # the cost is linear in n_draws (each draw runs the search): a work count, huge values not fuzzed
+        kinds={"n_draws": "work"},
         context={"labels": "free"},
     ),
     "sample_complexity": Recipe(
@@ -2089,6 +2091,7 @@ def property_cases(
     from hypothesis import strategies as st
 
     drawn: list[tuple[Target, dict[str, Any], str]] = []
+    number = 0
     scalar_params = ("eps", "radius", "margin", "lam", "p", "attack_norm", "delta")
 
     @st.composite
@@ -2160,10 +2163,15 @@ def property_cases(
         def collect(sample: tuple[dict[str, Any], str]) -> None:
             drawn.append((current, *sample))  # noqa: B023 - called at once, in this iteration
 
-        collect()
-    for i, (t, kw, desc) in enumerate(drawn):
-        drawn_names = ",".join(k for k in ("X", "y", *scalar_params) if k in kw)
-        yield i, t, Case(t.name, drawn_names, desc, "extreme"), (lambda kw=kw: kw)
+        with warnings.catch_warnings():  # overflow while building extreme data is intended
+            warnings.simplefilter("ignore")
+            collect()
+        # one target at a time, so that the worker reports progress while drawing (watchdog)
+        for t_drawn, kw, desc in drawn:
+            drawn_names = ",".join(k for k in ("X", "y", *scalar_params) if k in kw)
+            yield number, t_drawn, Case(t_drawn.name, drawn_names, desc, "extreme"), (lambda kw=kw: kw)
+            number += 1
+        drawn.clear()
 
 
 # ================================================================================================

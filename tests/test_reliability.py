@@ -131,7 +131,7 @@ def test_exact_refusal_states_its_cost_for_any_n(n):
 @pytest.mark.parametrize("n", [2**27 + 1, 2**64, 10**30])
 def test_sample_size_beyond_one_gib_sign_vector_is_refused(n):
     with _fast(1.0), pytest.raises(ValueError, match=r"n must be <= 134,217,728"):
-        rb.empirical_rademacher(_abs_sum, n, method="monte-carlo", n_draws=2)
+        rb.empirical_rademacher(_abs_sum, n, method="monte-carlo", n_draws=4)
 
 
 def test_monte_carlo_work_beyond_the_largest_enumeration_is_refused():
@@ -420,3 +420,19 @@ def test_training_far_from_unit_scale_is_finite():
     with pytest.warns(rb.train.NonOptimalWarning):
         m = rb.train.fit_linear(np.sign(X6) * np.finfo(float).max, Y_BIN, eps=0.1, lam=0.01, loss="logistic")
     assert np.isfinite(m.W).all()
+
+
+def test_one_antithetic_pair_is_refused_as_it_has_no_standard_error():
+    """n_draws=2 with antithetic pairs is one pair: its standard error was NaN and surfaced as "the
+    estimate is about nan * 2**0, beyond the float64 range"."""
+    with pytest.raises(ValueError, match=r"n_draws must be >= 4 when antithetic=True"):
+        rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2)
+    est = rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2, antithetic=False, seed=0)
+    assert math.isfinite(est.stderr)
+
+
+def test_a_margin_too_small_for_the_model_is_named():
+    """margin=1e-323 made the grid scale ||w|| / margin infinite: "scale must be finite" named a
+    quantity the caller never passed."""
+    with pytest.raises(OverflowError, match=r"margin=1e-323 too small"):
+        bounds.model_generalization(np.array([1.0, -2.0, 0.5]), X6, Y_BIN, margin=1e-323)

@@ -263,7 +263,13 @@ def _candidate_scales(
         pt = grid.up("scale", 0.0)
         return [(1.0 if margin == "auto" else float(margin), pt)]
     if margin != "auto":
-        pt = grid.up("scale", w_norm / margin)
+        scale = w_norm / margin
+        if not math.isfinite(scale):
+            raise OverflowError(
+                f"margin={margin!r} too small for a model of norm {w_norm:.3g}: the scale ||w|| / margin "
+                "exceeds the float range"
+            )
+        pt = grid.up("scale", scale)
         return [(w_norm / pt.grid_value, pt)]
     m_max = float(np.abs(natural_margins).max())
     if not m_max > 0:
