@@ -30,6 +30,7 @@ import numpy as np
 from ._validation import check_int, check_probability
 
 __all__ = [
+    "log_ratio",
     "expected_abs_sign_sum",
     "mcdiarmid_half_width",
     "rescale_half_width",
@@ -129,6 +130,12 @@ def expected_abs_sign_sum(n: Any) -> float:
     return value
 
 
+def log_ratio(k: float, delta: float) -> float:
+    """:math:`\\log(k/\\delta)`, also when :math:`k/\\delta` overflows (a subnormal ``delta``)."""
+    ratio = k / delta
+    return math.log(ratio) if math.isfinite(ratio) else math.log(k) - math.log(delta)
+
+
 def mcdiarmid_half_width(
     c: Any, n_draws: int, delta: float, *, antithetic: bool = False, two_sided: bool = True
 ) -> float:
@@ -178,7 +185,7 @@ def mcdiarmid_half_width(
         return 0.0
     ss = float(np.sum((c / scale) ** 2))  # no overflow of c**2 for huge c
     k = 2.0 if two_sided else 1.0
-    return scale * math.sqrt(ss * math.log(k / delta) / (2.0 * units))
+    return scale * math.sqrt(ss * log_ratio(k, delta) / (2.0 * units))
 
 
 def rescale_half_width(
@@ -216,7 +223,7 @@ def rescale_half_width(
     """
     delta = check_probability(delta, "delta")
     k = 2.0 if two_sided else 1.0
-    return float(half_width) * math.sqrt(math.log(k / delta) / math.log(2.0 / from_delta))
+    return float(half_width) * math.sqrt(log_ratio(k, delta) / math.log(2.0 / from_delta))
 
 
 def hoeffding_half_width(value_range: float, n_units: int, delta: float, *, two_sided: bool = True) -> float:
@@ -254,4 +261,4 @@ def hoeffding_half_width(value_range: float, n_units: int, delta: float, *, two_
     delta = check_probability(delta, "delta")
     n_units = check_int(n_units, "n_units", minimum=1)
     k = 2.0 if two_sided else 1.0
-    return float(value_range) * math.sqrt(math.log(k / delta) / (2.0 * n_units))
+    return float(value_range) * math.sqrt(log_ratio(k, delta) / (2.0 * n_units))

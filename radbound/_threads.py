@@ -57,7 +57,8 @@ def limit_blas_threads(limit: int | None | str = "auto") -> Iterator[None]:
     if limit is None:
         yield
         return
-    with threadpool_limits(limits=int(limit), user_api="blas"):
+    # more threads than a C int holds (threadpoolctl passes it to C) is "no limit" in effect
+    with threadpool_limits(limits=min(int(limit), 2**31 - 1), user_api="blas"):
         yield
 
 

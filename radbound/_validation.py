@@ -32,6 +32,10 @@ __all__ = [
     "spawn_generators",
     "is_torch_tensor",
     "read_npz",
+    "as_real_array",
+    "check_path",
+    "check_bool",
+    "check_shape",
 ]
 
 
@@ -364,9 +368,9 @@ def read_npz(path: Any, what: str = "npz file") -> dict[str, np.ndarray]:
         How the file is called in messages, e.g. ``"--data file"`` or ``"network file"``.
     """
     is_file_object = hasattr(path, "read")
-    name = repr(getattr(path, "name", "<file object>")) if is_file_object else repr(os.fspath(path))
+    name = repr(getattr(path, "name", "<file object>")) if is_file_object else repr(check_path(path, "path"))
     if not is_file_object:
-        path = os.fspath(path)
+        path = check_path(path, "path")
         if os.path.isdir(path):
             raise ValueError(f"{what} {name} is a directory, not an npz file")
         if not os.path.exists(path):
@@ -381,3 +385,46 @@ def read_npz(path: Any, what: str = "npz file") -> dict[str, np.ndarray]:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(f"{what} {name} is not a readable npz file: {exc}") from exc
+
+
+def as_real_array(x: Any, name: str) -> np.ndarray:
+    """``np.asarray(x)`` for an array of real numbers (bool, integer or float), refused by name
+    otherwise: a ragged nested list, strings, objects, complex values, None."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def check_path(path: Any, name: str = "path") -> str:
+    """``path`` as a string: a str or an ``os.PathLike`` (``pathlib.Path``), refused by name otherwise."""
+    if isinstance(path, (str, os.PathLike)):
+        return os.fspath(path)
+    raise TypeError(f"{name} must be a str or a path-like object, got {type(path).__name__} {path!r}")
+
+
+def check_bool(x: Any, name: str) -> bool:
+    """``x`` as a bool: True/False (Python or numpy), refused by name otherwise ("yes", 2, 0.5, None)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise TypeError(f"{name} must be True or False, got {type(x).__name__} {x!r}")
+
+
+def check_shape(shape: Any, name: str = "input_shape") -> tuple[int, ...]:
+    """``shape`` as a non-empty tuple of positive integers, refused by name otherwise."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(
+            f"{name} must be a sequence of positive integers, got {type(shape).__name__} {shape!r}"
+        )
+    dims = tuple(shape)
+    if not dims or not all(
+        isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool) and int(v) >= 1
+        for v in dims
+    ):
+        raise ValueError(f"{name} must be a non-empty sequence of positive integers, got {shape!r}")
+    return tuple(int(v) for v in dims)

@@ -56,7 +56,9 @@ import numpy as np
 from ._backend import get_backend
 from ._lp import clipped_room, dual_exponent, norm, project_ball, ramp, unit_maximiser
 from ._validation import (
+    as_real_array,
     check_binary_labels,
+    check_bool,
     check_choice,
     check_clip,
     check_exponent,
@@ -168,6 +170,8 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
         raise ValueError(
             f"W must have d={d} columns to match X of shape {tuple(X.shape)}, got W of shape {tuple(W.shape)}"
         )
+    if W.shape[0] == 0:
+        raise ValueError(f"W must be non-empty, got shape {tuple(W.shape)}")
     if not bool((W == W).all()) or not bool(nx.abs(W).max() < math.inf):
         raise ValueError("W must contain only finite values (found NaN or inf)")
     binary = W.ndim == 1
@@ -175,7 +179,8 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
     if binary:
         if b is None:
             b = 0.0
-        b_arr = np.asarray(b.detach().cpu().numpy() if is_torch_tensor(b) else b, dtype=np.float64)
+        b_in = b.detach().cpu().numpy() if is_torch_tensor(b) else b
+        b_arr = np.asarray(as_real_array(b_in, "b"), dtype=np.float64)
         if b_arr.size != 1:
             raise ValueError(
                 f"b must be a scalar for a binary model (W of shape (d,)), got shape {b_arr.shape}"
@@ -194,7 +199,9 @@ def _prepare(W: Any, b: Any, X: Any, y: Any, *, finite_X: bool) -> _Problem:
         if b is None:
             b = nx.zeros(k, dtype=X.dtype)
         else:
-            b_np = np.asarray(b.detach().cpu().numpy() if is_torch_tensor(b) else b, dtype=np.float64)
+            b_np = np.asarray(
+                as_real_array(b.detach().cpu().numpy() if is_torch_tensor(b) else b, "b"), dtype=np.float64
+            )
             if b_np.shape != (k,):
                 raise ValueError(
                     f"b must have shape (K,)=({k},) to match W of shape {tuple(W.shape)}, got {b_np.shape}"
@@ -240,6 +247,17 @@ def _logits(P: _Problem, X: Any | None = None) -> Any:
     if not np.isfinite(Z).all():
         _overflow(Z.dtype, "the scores X W^T + b")
     return Z[:, 0] if P.binary else Z
+
+
+def check_ball(X: np.ndarray, eps: float) -> None:
+    """OverflowError naming eps and X when points of the attack ball around X leave the float range."""
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    with np.errstate(over="ignore"):
+        if not (math.isfinite(2.0 * eps) and math.isfinite(top + eps)):
+            raise OverflowError(
+                f"eps too large: the attack ball of radius eps={eps!r} around X (largest |X| entry "
+                f"{top:.3g}) leaves the float range"
+            )
 
 
 def _overflow(dtype: Any, what: str) -> None:
@@ -439,8 +457,13 @@ def linear_worst_case(
     rule = check_choice(rule, "rule", _RULES)
     box = check_clip(clip)
     P = _prepare(W, b, X, y, finite_X=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by name below
+        return _worst_case(P, _logits(P), eps, r, q, rule, box)
+
+
+def _worst_case(P: _Problem, Z: Any, eps: float, r: float, q: float, rule: str, box: Any) -> WorstCase:
+    """The body of :func:`linear_worst_case` (inputs validated, logits ``Z`` computed)."""
     nx = P.nx
-    Z = _logits(P)
     X = P.X
     n = X.shape[0]
     if box is not None:
@@ -486,9 +509,14 @@ def linear_worst_case(
     if box is not None:
         X_adv = nx.clip(X_adv, box[0], box[1])
         margins = None
+    if not P.torch and not np.isfinite(X_adv).all():
+        raise OverflowError(
+            f"X or eps too large: the worst-case inputs X - eps u leave the float range (eps={eps!r}, "
+            f"largest |X| entry {float(np.max(np.abs(P.X))):.3g})"
+        )
     if margins is None:
         margins = _margins_from_logits(P, _logits(P, X_adv))
-    return WorstCase(X_adv=X_adv, margins=margins, target=target, exact=exact, rule=rule)
+    return WorstCase(X_adv=X_adv, margins=_finite_margins(P, margins), target=target, exact=exact, rule=rule)
 
 
 def _clipped_linf(P: _Problem, Z: Any, eps: float, box: tuple[float, float], rule: str) -> WorstCase:
@@ -837,6 +865,7 @@ def pgd(
     r = check_exponent(attack_norm, "attack_norm")
     steps = check_int(steps, "steps", minimum=0)
     restarts = check_int(restarts, "restarts", minimum=1)
+    random_start = check_bool(random_start, "random_start")
     check_choice(loss, "loss", _PGD_LOSSES)
     check_choice(keep, "keep", _PGD_KEEP)
     if keep == "last" and restarts > 1:
@@ -851,6 +880,8 @@ def pgd(
         W, b = obj
         P = _prepare(W, b, X, y, finite_X=True)
         nx, X0 = P.nx, P.X
+        if not P.torch:
+            check_ball(X0, eps)
         oracle: Any = _LinearOracle(P, loss)
         draw = _numpy_or_torch_noise(nx, seed, X0)
     else:

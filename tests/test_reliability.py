@@ -9,6 +9,7 @@ problem, an exact power-of-two rescaling, or the closed form.
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import numpy as np
@@ -130,7 +131,7 @@ def test_exact_refusal_states_its_cost_for_any_n(n):
 @pytest.mark.parametrize("n", [2**27 + 1, 2**64, 10**30])
 def test_sample_size_beyond_one_gib_sign_vector_is_refused(n):
     with _fast(1.0), pytest.raises(ValueError, match=r"n must be <= 134,217,728"):
-        rb.empirical_rademacher(_abs_sum, n, method="monte-carlo", n_draws=2)
+        rb.empirical_rademacher(_abs_sum, n, method="monte-carlo", n_draws=4)
 
 
 def test_monte_carlo_work_beyond_the_largest_enumeration_is_refused():
@@ -242,3 +243,196 @@ def test_scores_beyond_the_float_range_are_an_overflow_error(dtype, scale):
         W / scale, np.zeros(3, dtype), X / scale, [0, 1, 2, 0, 1, 2], eps=0.1
     )
     assert small.dtype == dtype and np.isfinite(small).all()
+
+
+# ------------------------------------------------- refusals and finite answers at the extremes
+def test_a_bound_beyond_the_float_range_names_its_extreme_inputs():
+    with pytest.raises(OverflowError, match=r"gamma = 4.94e-324 \(from margin\)"):
+        bounds.generalization(0.1, 0.05, 1000, margin=5e-324)
+    # a margin at the top of the float range is a valid (if useless) margin: the grid copes
+    net = rb.networks.Network.from_arrays([np.eye(3), np.ones((1, 3))])
+    assert math.isfinite(bounds.spectral_bound(net, X6, margin=np.finfo(float).max).value)
+
+
+@pytest.mark.parametrize("delta", [5e-324, 1e-310])
+def test_subnormal_delta_gives_a_finite_bound_or_names_delta(delta):
+    """log(k / delta) overflowed into "value must be finite, got inf"; now each bound is finite (the
+    log computed as log(k) - log(delta)) or an OverflowError naming delta as the extreme input."""
+    from radbound.pacbayes import pac_bayes_kl_bound, sample_convergence_bound
+
+    for call in (
+        lambda: pac_bayes_kl_bound(0.1, 5.0, 1000, delta=delta),
+        lambda: sample_convergence_bound(0.2, 1000, delta=delta),
+        lambda: bounds.generalization(0.1, 0.05, 1000, delta=delta),
+    ):
+        try:
+            assert math.isfinite(call().value)
+        except OverflowError as exc:
+            assert re.search(r"delta(_mc)? = \S+ \(from delta", str(exc)), str(exc)
+
+
+def test_monte_carlo_budgets_beyond_memory_are_refused_before_training():
+    from radbound.pacbayes import linear_certificate
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2 * 2.0 - 1
+    with _fast(2.0), pytest.raises(ValueError, match=r"n_posterior_draws must be <= 134,217,728"):
+        linear_certificate(X, y, n_posterior_draws=2**31, n_steps=5, prior_steps=5, seed=0)
+    with _fast(2.0), pytest.raises(ValueError, match=r"examples_per_draw \* n_posterior_draws"):
+        linear_certificate(X, y, n_posterior_draws=20, examples_per_draw=2**31, n_steps=5, seed=0)
+
+
+@pytest.mark.parametrize("value", ["yes", 2, 0.5, None])
+def test_flags_must_be_booleans(value):
+    net = rb.networks.Network.from_arrays([np.eye(3), np.ones((1, 3))])
+    with pytest.raises(TypeError, match="posthoc must be True or False"):
+        bounds.spectral_bound(net, X6, posthoc=value)
+    with pytest.raises(TypeError, match="random_start must be True or False"):
+        rb.attacks.pgd((np.ones(3), 0.0), X6, Y_BIN, eps=0.1, random_start=value)
+
+
+def test_options_and_models_are_checked_even_where_unused():
+    with pytest.raises(ValueError, match="bound must be one of"):
+        bounds.model_generalization(np.ones(3), X6, Y_BIN, margin=1.0, bound="bogus")
+    with pytest.raises(ValueError, match="model: the weights and bias are all zero"):
+        bounds.model_generalization(np.zeros(3), X6, Y_BIN, margin=1.0)
+    with pytest.raises(TypeError, match="model must be an array of real numbers"):
+        bounds.model_generalization(np.ones(3) + 0j, X6, Y_BIN, margin=1.0)
+    with pytest.raises(TypeError, match="est must be a radbound.Estimate"):
+        bounds.mc_deviation(0.3, 0.05)
+    with pytest.raises(ValueError, match="mc_range must be finite and > 0"):
+        bounds.generalization(0.1, 0.05, 1000, mc_range=float("nan"))
+
+
+def test_path_norm_with_a_huge_exponent_is_an_overflow_error():
+    net = rb.networks.Network.from_arrays([np.array([[1.0, -2.0], [0.5, 0.0]]), np.array([[3.0, -1.0]])])
+    assert rb.networks.path_norm(net) == pytest.approx(9.5)
+    with pytest.raises(OverflowError, match="p=1000000000.0 too large"):
+        rb.networks.path_norm(net, p=1e9)
+
+
+@pytest.mark.parametrize("k", [700, -700])
+def test_spectral_norm_and_sdp_scale_exactly_far_from_unit_size(k):
+    from radbound.networks import dense_spectral_norm, sdp_certificate
+
+    A = np.random.default_rng(0).normal(size=(4, 6))
+    assert dense_spectral_norm(np.ldexp(A, k)) == math.ldexp(dense_spectral_norm(np.ldexp(A, 0)), k)
+    Q = np.array([[0.0, 1.0, -2.0], [1.0, 0.0, 0.5], [-2.0, 0.5, 0.0]])
+    # the largest |Q| entry is 2 = 0.5 * 2**2: the far call solves on 2**-(k + 2) (2**k Q) = Q / 4
+    unit, far = sdp_certificate(np.ldexp(Q, -2)), sdp_certificate(np.ldexp(Q, k))
+    assert far.certified == math.ldexp(unit.certified, k + 2) and far.cheap == math.ldexp(unit.cheap, k + 2)
+    with pytest.raises(OverflowError, match="weight too large"):
+        dense_spectral_norm(np.full((2, 3), np.finfo(float).max))
+
+
+def test_network_forward_refuses_non_finite_input_and_overflow():
+    net = rb.networks.Network.from_arrays([np.ones((4, 3)), np.ones((1, 4))])
+    with pytest.raises(ValueError, match="X must contain only finite values"):
+        net.forward(np.full((2, 3), np.nan))
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        net.forward(np.ones((2, 3)) + 0j)
+    with pytest.raises(OverflowError, match="X too large for this network"):
+        net.forward(np.full((2, 3), 1e308))
+
+
+def test_clopper_pearson_checks_its_counts_and_level():
+    from radbound.certify import clopper_pearson_lower
+
+    for kwargs, match in (
+        ({"k": 11, "n": 10, "alpha": 0.05}, r"k must hold integer counts in \[0, n=10\]"),
+        ({"k": 2.5, "n": 10, "alpha": 0.05}, "k must hold integer counts"),
+        ({"k": 5, "n": 0, "alpha": 0.05}, "n must be"),
+        ({"k": 5, "n": 10, "alpha": 1.5}, "alpha must be"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            clopper_pearson_lower(**kwargs)
+
+
+def test_smoothing_radius_stays_finite_when_the_lower_bound_rounds_to_one():
+    """With alpha just below 1 and every vote for one class, p_lower = alpha**(1/n) rounds to 1.0 and
+    Phi^-1(1) = inf; the radius is then sigma * Phi^-1 of the upper tail 1 - alpha**(1/n)."""
+    from scipy.stats import norm
+
+    from radbound.certify import certify_smoothed
+
+    x = np.array([[5.0, 0.0, 0.0]])  # far from the boundary of w = (1, 0, 0): all 50 votes agree
+    alpha = math.nextafter(1.0, 0.0)
+    cert = certify_smoothed((np.array([1.0, 0.0, 0.0]), 0.0), x, sigma=0.5, n0=10, n=50, alpha=alpha, seed=0)
+    assert cert.p_lower[0] == 1.0 and cert.counts[0].max() == 50
+    expected = 0.5 * norm.isf(-math.expm1(math.log(alpha) / 50))
+    assert cert.radius[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_ramp_risk_of_a_gaussian_mixture_at_a_subnormal_margin_is_the_step_risk():
+    gm = rb.data.GaussianMixture(np.array([1.0, 0.0]), scale=0.5)
+    w = np.array([1.0, 1.0])
+    step = gm.risk(w, 0.0)
+    for margin in (5e-324, 1e-300, 1e-12):  # 1e-300 gave 0 (cancellation), 5e-324 NaN
+        assert gm.risk(w, 0.0, margin=margin) == pytest.approx(step, rel=1e-9)
+    # continuity across the switch to the midpoint rule at margin = 1e-5 s (s = 0.5 sqrt 2 here)
+    s = 0.5 * math.sqrt(2)
+    below, above = gm.risk(w, 0.0, margin=0.99e-5 * s), gm.risk(w, 0.0, margin=1.01e-5 * s)
+    assert below == pytest.approx(above, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (
+            lambda: rb.attacks.linear_worst_case(np.eye(3), None, X6, [0, 1, 2] * 2, eps=1.7e308),
+            OverflowError,
+            "eps",
+        ),
+        (
+            lambda: __import__("radbound.certify", fromlist=["x"]).certified_margins(
+                _NET3, np.sign(X6) * 1.7e308, [0, 1, 2] * 2, eps=0.1
+            ),
+            OverflowError,
+            "X or eps too large",
+        ),
+        (lambda: rb.data.GaussianMixture(np.ones(3)).sample(2**31), ValueError, "n=2,147,483,648 samples"),
+        (lambda: rb.data.resampling_matrix(2**31, 14), ValueError, "n_in \\* n_out"),
+        (lambda: rb.networks.unrolled_matrix(_CONV, (1, 2**15, 2**15)), ValueError, "input_shape="),
+        (lambda: rb.data.read_idx(3), TypeError, "path must be a str or a path-like"),
+        (lambda: rb.data.load_mnist([1, 2]), TypeError, "path must be a str or a path-like"),
+    ],
+    ids=[
+        "worst case",
+        "certified margins",
+        "mixture sample",
+        "resampling",
+        "unrolled",
+        "idx path",
+        "mnist path",
+    ],
+)
+def test_extreme_requests_are_refused_fast_and_by_name(call, error, match):
+    with _fast(2.0), pytest.raises(error, match=match):
+        call()
+
+
+_NET3 = rb.networks.Network.from_arrays([np.random.default_rng(3).normal(size=(4, 3)), np.ones((3, 4))])
+_CONV = rb.networks.Conv2d(np.ones((2, 1, 2, 2)), padding=1)
+
+
+def test_training_far_from_unit_scale_is_finite():
+    """max|X| near the largest float: the data scale is 2**1023, not the overflowing 2**1024."""
+    with pytest.warns(rb.train.NonOptimalWarning):
+        m = rb.train.fit_linear(np.sign(X6) * np.finfo(float).max, Y_BIN, eps=0.1, lam=0.01, loss="logistic")
+    assert np.isfinite(m.W).all()
+
+
+def test_one_antithetic_pair_is_refused_as_it_has_no_standard_error():
+    """n_draws=2 with antithetic pairs is one pair: its standard error was NaN and surfaced as "the
+    estimate is about nan * 2**0, beyond the float64 range"."""
+    with pytest.raises(ValueError, match=r"n_draws must be >= 4 when antithetic=True"):
+        rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2)
+    est = rb.empirical_rademacher(_abs_sum, 6, method="monte-carlo", n_draws=2, antithetic=False, seed=0)
+    assert math.isfinite(est.stderr)
+
+
+def test_a_margin_too_small_for_the_model_is_named():
+    """margin=1e-323 made the grid scale ||w|| / margin infinite: "scale must be finite" named a
+    quantity the caller never passed."""
+    with pytest.raises(OverflowError, match=r"margin=1e-323 too small"):
+        bounds.model_generalization(np.array([1.0, -2.0, 0.5]), X6, Y_BIN, margin=1e-323)

@@ -179,6 +179,45 @@ def merge_inputs(*mappings: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+#: The parameter of the public functions that each formula symbol comes from (symbols computed from the
+#: data, such as norms of X, are reported as coming from X).
+SYMBOL_PARAMETERS = {
+    "W": "radius",
+    "gamma": "margin",
+    "delta": "delta",
+    "eps": "eps",
+    "n": "n",
+    "c": "c",
+    "C": "leading_constant",
+    "K": "n_classes",
+    "d": "the dimension of X",
+    "B": "X or loss_range",
+    "lambda": "lam",
+    "KL": "kl",
+    "R_S": "empirical_risk",
+    "Y_m": "empirical_risk",
+    "m": "n_draws",
+    "delta_mc": "delta_mc",
+    "J": "n_grid",
+}
+
+
+def _beyond_float_range(name: str, inputs: Mapping[str, Any], parts: Mapping[str, Part], cause: str) -> None:
+    """Raise the OverflowError of a bound whose value leaves the float range, naming the inputs at
+    the extremes of the range (by the parameter they come from) as the cause."""
+    flat = merge_inputs(*(p.inputs for p in parts.values()), _flatten(inputs))
+    extreme = []
+    for key, value in flat.items():
+        if not math.isfinite(value) or abs(value) > 1e100 or 0.0 < abs(value) < 1e-100:
+            base = key.split("_")[0]
+            origin = SYMBOL_PARAMETERS.get(key, SYMBOL_PARAMETERS.get(base, "X"))
+            extreme.append(f"{key} = {value:.3g} (from {origin})")
+    which = "; ".join(extreme) if extreme else "no single input is extreme; their combination is"
+    raise OverflowError(
+        f"bound {name!r} is beyond the float range ({cause}): inputs too large or too small: {which}"
+    )
+
+
 def build_bound(
     terms: Terms,
     inputs: Mapping[str, Any],
@@ -214,9 +253,19 @@ def build_bound(
     """
     literals = dict(literals or {})
     parts = dict(parts or {})
-    values = terms(NUM, **inputs, **literals, **{k: p.value for k, p in parts.items()})
-    named = {k: float(v) for k, v in values.items()}
-    total = sum(named.values()) if combine == "sum" else max(named.values())
+    try:
+        values = terms(NUM, **inputs, **literals, **{k: p.value for k, p in parts.items()})
+        named = {k: float(v) for k, v in values.items()}
+        total = sum(named.values()) if combine == "sum" else max(named.values())
+    except (OverflowError, ZeroDivisionError) as exc:
+        _beyond_float_range(bound_fields.get("name", ""), inputs, parts, str(exc))
+    except ValueError as exc:
+        if "math domain error" not in str(exc):
+            raise
+        _beyond_float_range(bound_fields.get("name", ""), inputs, parts, str(exc))
+    if not all(math.isfinite(v) for v in named.values()) or not math.isfinite(total):
+        bad = ", ".join(f"{k} = {v!r}" for k, v in named.items() if not math.isfinite(v))
+        _beyond_float_range(bound_fields.get("name", ""), inputs, parts, bad)
 
     def formula() -> Any:
         import sympy

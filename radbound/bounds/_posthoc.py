@@ -73,7 +73,10 @@ class Grid:
 
     def point(self, j: int) -> float:
         r""":math:`\theta_j = \theta_0 2^{j/k}` (exact powers of two at multiples of :math:`k`)."""
-        return self.anchor * 2.0 ** (int(j) / self.steps_per_doubling)
+        try:
+            return self.anchor * 2.0 ** (int(j) / self.steps_per_doubling)
+        except OverflowError:  # beyond the float range: no float is above it (values stay finite)
+            return math.inf
 
     @staticmethod
     def log_price(j: int) -> float:

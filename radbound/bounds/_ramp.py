@@ -17,6 +17,8 @@ the Rademacher complexity of the ramp-loss class.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._lp import dual_exponent, norm, project_ball, ramp, unit_maximiser
@@ -49,6 +51,10 @@ def _sigmoid(t):
     return 0.5 * (1.0 + np.tanh(0.5 * t))
 
 
+#: Largest number of float64 entries of one restart array of :func:`ramp_sup_lower` (128 MiB).
+BATCH_ELEMENTS = 2**24
+
+
 def ramp_sup_lower(
     X: np.ndarray,
     y: np.ndarray,
@@ -65,8 +71,30 @@ def ramp_sup_lower(
     n_pool: int = 4000,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Heuristic ``n * sup_W J_sigma(W)`` for each row of ``signs`` (returns shape (m,))."""
+    """Heuristic ``n * sup_W J_sigma(W)`` for each row of ``signs`` (returns shape (m,)).
+
+    Sign vectors are processed in batches whose restart arrays, ``(batch * R, K, d)``, hold at most
+    :data:`BATCH_ELEMENTS` numbers, so the working memory does not grow with the number of rows.
+    """
     signs = np.asarray(signs, dtype=np.float64)
+    per_row = max(int(n_restarts), 3) * n_classes * (X.shape[1] + signs.shape[1])
+    rows = max(1, BATCH_ELEMENTS // per_row)
+    if signs.shape[0] > rows:
+        kw: dict[str, Any] = dict(
+            n_classes=n_classes,
+            margin=margin,
+            p=p,
+            radius=radius,
+            eps=eps,
+            attack_norm=attack_norm,
+            n_restarts=n_restarts,
+            n_steps=n_steps,
+            n_pool=n_pool,
+            rng=rng,
+        )
+        return np.concatenate(
+            [ramp_sup_lower(X, y, signs[i : i + rows], **kw) for i in range(0, signs.shape[0], rows)]
+        )
     m_signs, n = signs.shape
     K, d = n_classes, X.shape[1]
     R = max(int(n_restarts), 3)

@@ -127,6 +127,17 @@ def coverage(
     >>> cov.covered == 1.0 and cov.n_samples == 5
     True
     """
+    if not (
+        callable(getattr(distribution, "sample", None)) and callable(getattr(distribution, "risk", None))
+    ):
+        raise TypeError(
+            "distribution must have sample(n, seed=) and risk(W, b, ...) methods (e.g. a "
+            f"radbound.data.GaussianMixture), got {type(distribution).__name__}"
+        )
+    if not callable(fit):
+        raise TypeError(
+            f"fit must be a callable fit(X, y, rng) -> (W, b) or a LinearModel, got {type(fit).__name__}"
+        )
     n = check_int(n, "n", minimum=2)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     eps = check_nonnegative(eps, "eps")
@@ -143,19 +154,29 @@ def coverage(
         data_seed, fit_seed, mc_seed = child.spawn(3)
         S = distribution.sample(n, seed=np.random.default_rng(data_seed))
         model = fit(S.X, S.y, np.random.default_rng(fit_seed))
-        W, b = (model.W, model.b) if hasattr(model, "W") else model
-        bd = model_generalization(
-            (W, b),
-            S.X,
-            S.y,
-            margin=margin,
-            eps=eps,
-            attack_norm=attack_norm,
-            p=p,
-            delta=delta,
-            n_draws=n_draws,
-            seed=np.random.default_rng(mc_seed),
-        )
+        if hasattr(model, "W") and hasattr(model, "b"):
+            W, b = model.W, model.b
+        elif isinstance(model, (tuple, list)) and len(model) == 2:
+            W, b = model
+        else:
+            raise TypeError(f"fit must return a pair (W, b) or a LinearModel, got {type(model).__name__}")
+        try:
+            bd = model_generalization(
+                (W, b),
+                S.X,
+                S.y,
+                margin=margin,
+                eps=eps,
+                attack_norm=attack_norm,
+                p=p,
+                delta=delta,
+                n_draws=n_draws,
+                seed=np.random.default_rng(mc_seed),
+            )
+        except (ValueError, TypeError) as exc:
+            if "model" not in str(exc):
+                raise
+            raise type(exc)(f"fit returned a model that cannot be bounded: {exc}") from None
         gamma = bd.inputs["gamma"]  # the margin the bound was evaluated at
         bounds.append(bd.value)
         risks.append(distribution.risk(W, b, eps=eps, attack_norm=attack_norm))

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._concentration import hoeffding_half_width, rescale_half_width
-from .._validation import check_choice, check_int, check_nonnegative, check_positive, check_probability
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+)
 from ..results import Bound, Estimate, LossClass, LowerEstimate, MarginLipschitz, PosthocPrice
 from ._formula import Part, build_bound, confidence_terms
 from ._posthoc import Grid, check_grid, warn_fixed_class
@@ -66,7 +73,11 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
     >>> import math; math.isclose(mc_deviation(e, 0.05), 0.1)   # one-sided at delta/2 = two-sided at delta
     True
     """
+    if not isinstance(est, Estimate):
+        raise TypeError(f"est must be a radbound.Estimate, got {type(est).__name__}")
     delta = check_probability(delta, "delta")
+    if value_range is not None:
+        value_range = check_positive(value_range, "value_range")
     if est.is_exact:
         return 0.0
     if est.interval is not None and est.delta is not None:
@@ -76,7 +87,7 @@ def mc_deviation(est: Estimate, delta: float, *, value_range: float | None = Non
             "complexity is a Monte-Carlo Estimate without a McDiarmid interval: pass mc_range (a bound on "
             "|sup(sigma)/n| per draw) or an Estimate computed with bounded_differences"
         )
-    R = check_nonnegative(value_range, "mc_range")
+    R = float(value_range)
     n_draws = check_int(est.n_draws, "the Estimate's n_draws", minimum=2)
     units = n_draws // 2 if est.antithetic else n_draws
     return hoeffding_half_width(2.0 * R, units, delta, two_sided=False)  # values in [-R, R]
@@ -371,6 +382,9 @@ def _generalization(
     """:func:`generalization`, with the price of grid points chosen by the caller (``extra_price``: e.g.
     the scale of a linear model) paid together with the margin's; ``stratify_margin=False`` when the
     caller's grid already covers the margin."""
+    posthoc = check_bool(posthoc, "posthoc")
+    if mc_range is not None:
+        mc_range = check_positive(mc_range, "mc_range")
     certified = empirical_risk if _is_certified(empirical_risk) else None
     if certified is not None:
         if risk not in (None, "adversarial"):

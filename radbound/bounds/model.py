@@ -17,7 +17,9 @@ import numpy as np
 
 from .._lp import norm, ramp
 from .._validation import (
+    as_real_array,
     check_binary_labels,
+    check_bool,
     check_choice,
     check_exponent,
     check_matrix,
@@ -47,12 +49,14 @@ def _linear_parts(model: Any) -> tuple[np.ndarray, np.ndarray | float]:
         W, b = model, None
     if is_torch_tensor(W):
         W = W.detach().cpu().numpy()
-    W = np.asarray(W, dtype=np.float64)
+    W = np.asarray(as_real_array(W, "model"), dtype=np.float64)
     if W.ndim not in (1, 2) or W.size == 0 or not np.isfinite(W).all():
         raise ValueError(f"the model's W must be a finite array of shape (d,) or (K, d), got shape {W.shape}")
     if b is None:
         b = 0.0 if W.ndim == 1 else np.zeros(W.shape[0])
-    b = np.asarray(b.detach().cpu().numpy() if is_torch_tensor(b) else b, dtype=np.float64)
+    b = np.asarray(
+        as_real_array(b.detach().cpu().numpy() if is_torch_tensor(b) else b, "model"), dtype=np.float64
+    )
     if W.ndim == 1 and b.size != 1 or W.ndim == 2 and b.shape not in ((W.shape[0],), ()):
         raise ValueError(f"the model's bias must match W of shape {W.shape}, got shape {b.shape}")
     if not np.isfinite(b).all():
@@ -191,6 +195,8 @@ def model_generalization(
     >>> nb.name, "empirical risk (Lipschitz-certified)" in nb.terms
     ('generalization-adversarial-certified', True)
     """
+    posthoc = check_bool(posthoc, "posthoc")
+    check_choice(bound, "bound", _NETWORK_BOUNDS)
     if isinstance(margin, str):
         check_choice(margin, "margin", ("auto",))
         if not posthoc:
@@ -257,7 +263,13 @@ def _candidate_scales(
         pt = grid.up("scale", 0.0)
         return [(1.0 if margin == "auto" else float(margin), pt)]
     if margin != "auto":
-        pt = grid.up("scale", w_norm / margin)
+        scale = w_norm / margin
+        if not math.isfinite(scale):
+            raise OverflowError(
+                f"margin={margin!r} too small for a model of norm {w_norm:.3g}: the scale ||w|| / margin "
+                "exceeds the float range"
+            )
+        pt = grid.up("scale", scale)
         return [(w_norm / pt.grid_value, pt)]
     m_max = float(np.abs(natural_margins).max())
     if not m_max > 0:
@@ -301,6 +313,11 @@ def _linear(model, X, y, *, margin, eps, r, p, delta, complexity, n_draws, seed,
         X = np.hstack([X, np.ones((n, 1))])
         W = np.append(W, b) if binary else np.hstack([W, np.asarray(b)[:, None]])
     w_norm = float(norm(W, p)) if binary else float(norm(W, p).max())
+    if w_norm == 0.0:
+        raise ValueError(
+            "model: the weights and bias are all zero, so every margin is 0 and the ramp risk is 1 at any "
+            "margin: there is nothing to bound"
+        )
     radius = w_norm
     scales = _candidate_scales(margin, w_norm, adversarial_margins(W, None, X, y, eps=0.0), grid, posthoc)
     adversarial = eps > 0

@@ -29,7 +29,7 @@ from .._validation import (
 from ..complexity import empirical_rademacher, multiclass_rademacher
 from ..results import Bound, Estimate, LossClass, LowerEstimate, MulticlassEstimate
 from ._formula import build_bound
-from ._ramp import ramp_sup_lower
+from ._ramp import BATCH_ELEMENTS, ramp_sup_lower
 from ._symbols import (
     YIN_2019,
     dimension_factor,
@@ -390,6 +390,17 @@ def multiclass_ramp_lower_estimate(
     n_restarts = check_int(n_restarts, "n_restarts", minimum=1)
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     n_pool = check_int(n_pool, "n_pool", minimum=1)
+    n, d = X.shape
+    if max(n_restarts, 3) * K * (d + n) > BATCH_ELEMENTS:
+        raise ValueError(
+            f"n_restarts={n_restarts:,} restarts of {K} x {d} weights for one sign vector need more than "
+            f"{BATCH_ELEMENTS:,} numbers in memory; use fewer restarts"
+        )
+    if n_pool * K * d > 8 * BATCH_ELEMENTS:
+        raise ValueError(
+            f"n_pool={n_pool:,} pooled models of {K} x {d} weights need more than {8 * BATCH_ELEMENTS:,} "
+            "numbers (1 GiB) in memory; use a smaller pool"
+        )
     sign_rng, search_rng = spawn_generators(seed, 2)  # raising the search effort keeps the signs
 
     def sup(signs: Any) -> np.ndarray:
@@ -409,7 +420,16 @@ def multiclass_ramp_lower_estimate(
             rng=search_rng,
         )
 
-    est = empirical_rademacher(sup, X.shape[0], method=method, n_draws=n_draws, seed=sign_rng)
+    try:
+        est = empirical_rademacher(sup, X.shape[0], method=method, n_draws=n_draws, seed=sign_rng)
+    except ValueError as exc:
+        if "sup must return finite values" not in str(exc):
+            raise
+        raise OverflowError(
+            f"the ramp-loss search leaves the float range (X up to {float(np.max(np.abs(X))):.3g}, "
+            f"radius={radius!r}, eps={eps!r}, margin={gamma!r}): X, radius or eps too large, or margin "
+            "too small"
+        ) from None
     return LowerEstimate(
         value=est.value,
         stderr=est.stderr,

@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import (
+    as_real_array,
+    check_bool,
     check_choice,
     check_matrix,
     check_multiclass_labels,
@@ -139,8 +141,8 @@ def _data(net: Network, X: Any) -> np.ndarray:
         raise TypeError(f"net must be a radbound.networks.Network, got {type(net).__name__}")
     if is_torch_tensor(X):
         X = X.detach().cpu().numpy()
-    arr = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
-    if isinstance(arr, np.ndarray) and arr.ndim == 1 + len(net.input_shape) and arr.ndim > 2:
+    arr = as_real_array(X, "X")
+    if arr.ndim == 1 + len(net.input_shape) and arr.ndim > 2:
         arr = arr.reshape(arr.shape[0], -1)
     arr = check_matrix(arr, "X", allow_torch=False)
     if arr.shape[1] != net.input_dim:
@@ -174,7 +176,7 @@ class _Stratifier:
     """Places the data-dependent quantities of one bound on the grid (or keeps them, posthoc=False)."""
 
     def __init__(self, posthoc: bool, grid: Grid | None) -> None:
-        self.posthoc = bool(posthoc)
+        self.posthoc = check_bool(posthoc, "posthoc")
         self.grid = check_grid(grid)
         self.points: list[GridPoint] = []
 
@@ -312,7 +314,9 @@ def spectral_bound(
         raise ValueError("log_factor='log' needs d_max >= 2 (log(2 d_max) >= 1); use log_factor='sqrt'")
     K = _multi(net)
     strat = _Stratifier(posthoc, grid)
-    s = strat.norms("s", (norms.spectral_upper if rigorous else norms.spectral).tolist())
+    s = strat.norms(
+        "s", (norms.spectral_upper if check_bool(rigorous, "rigorous") else norms.spectral).tolist()
+    )
     b = strat.norms("b", norms.l21.tolist())
     gamma = strat.margin(margin)
     if not posthoc:
@@ -560,6 +564,8 @@ def check_lower_bound_architecture(net: Network) -> None:
     >>> check_lower_bound_architecture(Network.from_arrays([np.ones((2, 3)), np.ones((1, 2))])) is None
     True
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a radbound.networks.Network, got {type(net).__name__}")
     kinds = [type(layer).__name__ for layer in net.layers if not isinstance(layer, Flatten)]
     pattern_ok = (
         len(kinds) >= 1
@@ -885,7 +891,7 @@ def surrogate_margin_bound(
     Yin, Ramchandran & Bartlett (2019), ICML, margin bound for the surrogate adversarial loss
     (one-hidden-layer ReLU networks); Raghunathan, Steinhardt & Liang (2018), ICLR (the SDP).
     """
-    from ..networks.sdp import _one_hidden, surrogate_adversarial_loss
+    from ..networks.sdp import SurrogateLoss, _one_hidden, surrogate_adversarial_loss
 
     W, _, V, _ = _one_hidden(net)
     eps = check_nonnegative(eps, "eps")
@@ -902,6 +908,11 @@ def surrogate_margin_bound(
         warn_fixed_class("the l1 norms s, t and the margin")
     if surrogate is None:
         surrogate = surrogate_adversarial_loss(net, X, y, eps=eps, margin=gamma, solver=solver)
+    elif not isinstance(surrogate, SurrogateLoss):
+        raise TypeError(
+            "surrogate must be None or the SurrogateLoss of surrogate_adversarial_loss, "
+            f"got {type(surrogate).__name__}"
+        )
     n, d = X.shape
     col = sum(float(np.linalg.norm(X[y == c], axis=0).max()) if np.any(y == c) else 0.0 for c in range(K))
     price = strat.price()

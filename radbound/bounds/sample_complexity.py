@@ -200,6 +200,11 @@ def sample_complexity(
     elif isinstance(scaling, str):
         check_choice(scaling, "scaling", ("sqrt-n",))
         scaling = SQRT_N_SCALING
+    elif not isinstance(scaling, Mapping):
+        raise TypeError(
+            "scaling must be None, 'sqrt-n' or a mapping of symbol name to exponent, "
+            f"got {type(scaling).__name__}"
+        )
     expr, n_sym = _expr_in_n(bound, part, scaling)
     f_mp = sympy.lambdify(n_sym, expr, modules="mpmath")
 

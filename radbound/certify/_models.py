@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import is_torch_tensor
+from .._validation import as_real_array, is_torch_tensor
 from ..networks.layers import Dense, MaxPool2d, Network, ReLU
 
 __all__ = ["as_network", "is_affine", "prepare_inputs"]
@@ -41,7 +41,16 @@ def as_network(model: Any, sample_shape: tuple[int, ...] | None = None, name: st
 
 
 def _linear_network(W: Any, b: Any, name: str) -> Network:
-    W = np.asarray(_to_numpy(W), dtype=np.float64)
+    try:
+        return _build_linear_network(W, b, name)
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith(name):
+            raise
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+def _build_linear_network(W: Any, b: Any, name: str) -> Network:
+    W = np.asarray(as_real_array(_to_numpy(W), f"{name}'s W"), dtype=np.float64)
     if W.ndim == 1:
         b0 = 0.0 if b is None else float(np.asarray(_to_numpy(b), dtype=np.float64).reshape(()))
         return Network((Dense(W[None, :], np.array([b0])),), (W.shape[0],))

@@ -21,6 +21,7 @@ import numpy as np
 from .._backend import get_backend
 from .._lp import dual_exponent, norm
 from .._validation import (
+    as_real_array,
     check_binary_labels,
     check_choice,
     check_exponent,
@@ -31,6 +32,7 @@ from .._validation import (
     check_random_state,
     is_torch_tensor,
 )
+from ..attacks import check_ball
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
 from ._models import as_network, is_affine, prepare_inputs
@@ -292,10 +294,10 @@ def local_linearity(
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
     net = as_network(model, sample_shape, "model")
     if not use_torch:
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"X must be an array of real numbers: {exc}") from None
+        X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
+        if not np.isfinite(X).all():
+            raise ValueError("X must contain only finite values (found NaN or inf)")
+        check_ball(X, eps)
     Xb, n = prepare_inputs(net, X)
     binary = net.output_dim == 1
     if binary:

@@ -42,6 +42,7 @@ import numpy as np
 from .._backend import get_backend
 from .._lp import dual_exponent, norm
 from .._validation import (
+    as_real_array,
     check_binary_labels,
     check_choice,
     check_clip,
@@ -51,6 +52,7 @@ from .._validation import (
     check_nonnegative,
     is_torch_tensor,
 )
+from ..attacks import check_ball
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ..results import MarginLipschitz
 from ._layers import LayerOps
@@ -640,6 +642,7 @@ def certified_margins(
     True
     """
     method = check_choice(method, "method", _METHODS)
+    check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
     eps = check_nonnegative(eps, "eps")
     p = check_exponent(attack_norm, "attack_norm")
     box = check_clip(clip)
@@ -672,10 +675,7 @@ def certified_margins(
     use_torch = is_torch_tensor(X) or is_torch_tensor(y)
     nx = get_backend(X if is_torch_tensor(X) else None, y if is_torch_tensor(y) else None)
     if not is_torch_tensor(X):
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"X must be an array of real numbers: {exc}") from None
+        X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
     Xb, n = prepare_inputs(net, X)
     y_np, binary = _labels(net, y, n)
     if use_torch:
@@ -688,6 +688,7 @@ def certified_margins(
         Xt = Xb
         if not np.isfinite(Xt).all():
             raise ValueError("X must contain only finite values (found NaN or inf)")
+        check_ball(Xt, eps)
     if box is not None and (bool((Xt < box[0]).any()) or bool((Xt > box[1]).any())):
         raise ValueError(
             f"X must lie in the clip box [{box[0]}, {box[1]}], got values in "
@@ -748,9 +749,15 @@ def certified_margins(
         with torch.no_grad():
             run()
     else:
-        run()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by name below
+            run()
     m = nx.concatenate(margins, axis=0)
     pair = nx.concatenate(pairs, axis=0)
+    if not use_torch and not np.isfinite(m).all():
+        raise OverflowError(
+            f"X or eps too large: the bounds propagated through the network leave the float range "
+            f"(largest |X| entry {float(np.max(np.abs(Xt))):.3g}, eps={eps!r})"
+        )
     return CertifiedMargins(
         m, pair, method, eps, p, box, affine, used, lower_slope if method == "crown" else None
     )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import (
+    as_real_array,
     check_binary_labels,
     check_int,
     check_multiclass_labels,
@@ -115,7 +116,13 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
     """
     from scipy.stats import beta
 
-    k = np.asarray(k, dtype=np.float64)
+    n = check_int(n, "n", minimum=1)
+    alpha = check_probability(alpha, "alpha")
+    k = np.asarray(as_real_array(k, "k"), dtype=np.float64)
+    if not (np.all(k == np.round(k)) and np.all((k >= 0) & (k <= n))):
+        raise ValueError(
+            f"k must hold integer counts in [0, n={n}], got {k.tolist() if k.ndim else float(k)!r}"
+        )
     with np.errstate(invalid="ignore"):
         out = beta.ppf(alpha, k, n - k + 1)
     return np.where(k > 0, out, 0.0)
@@ -152,6 +159,11 @@ def _classifier(model: Any, sample_shape: tuple[int, ...]) -> tuple[Any, int, bo
         return classify_callable, max(K, 2), K == 1
     net = as_network(model, sample_shape, "model")
     K = net.output_dim
+    if net.input_dim != int(np.prod(sample_shape)):
+        raise ValueError(
+            f"X has samples of shape {sample_shape} ({int(np.prod(sample_shape))} values) but the model "
+            f"takes {net.input_dim} inputs"
+        )
 
     def classify(Z: np.ndarray) -> np.ndarray:
         out = net.forward(Z.reshape(Z.shape[0], *net.input_shape))
@@ -177,11 +189,13 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     alpha = check_probability(alpha, "alpha")
     if is_torch_tensor(X):
         X = X.detach().cpu().numpy()
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"X must have shape (n_samples, ...) with n_samples >= 1, got {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError("X must contain only finite values (found NaN or inf)")
+    if not np.isfinite(float(np.max(np.abs(X))) + 64.0 * sigma):  # noise draws stay below 40 sigma
+        raise OverflowError(f"sigma={sigma!r} too large: the noisy copies x + sigma z leave the float range")
     classify, K, binary = _classifier(model, tuple(X.shape[1:]))
     labels = None
     if y is not None:
@@ -289,6 +303,14 @@ def certify_smoothed(
     p_lower = clopper_pearson_lower(counts[np.arange(N), pred_idx], n, alpha)
     abstain = ~(p_lower > 0.5)
     radius = np.where(abstain, 0.0, sigma * norm.ppf(np.where(abstain, 0.75, p_lower)))
+    rounded = ~abstain & (p_lower == 1.0)  # 1 - p_lower below half an ulp of 1: use the upper tail
+    if rounded.any():
+        from scipy.stats import beta
+
+        k = counts[np.arange(N), pred_idx][rounded].astype(np.float64)
+        radius[rounded] = sigma * norm.isf(beta.isf(alpha, n - k + 1, k))
+    if not np.isfinite(radius).all():
+        raise OverflowError(f"sigma={sigma!r} too large: the certified radii exceed the float range")
     prediction, correct = _finish(pred_idx, abstain, binary, labels)
     return SmoothedCertificate(
         prediction, radius, p_lower, counts, abstain, correct, sigma, n0, n, alpha, "certify"

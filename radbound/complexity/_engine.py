@@ -201,6 +201,10 @@ def _check_n_draws(n_draws: Any, antithetic: bool, n: int) -> int:
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     if antithetic and n_draws % 2:
         raise ValueError(f"n_draws must be even when antithetic=True (pairs sigma, -sigma), got {n_draws!r}")
+    if antithetic and n_draws < 4:  # one pair has no spread: its standard error is undefined
+        raise ValueError(
+            f"n_draws must be >= 4 when antithetic=True (two pairs sigma, -sigma), got {n_draws!r}"
+        )
     if n_draws * n > MAX_SIGN_ENTRIES:
         log10_seconds = math.log10(n_draws) - math.log10(_ASSUMED_RATE)
         raise ValueError(

@@ -69,7 +69,7 @@ def _gaussian_ramp(mean: np.ndarray, std: np.ndarray, margin: float) -> np.ndarr
     = (s/\gamma)\,[G(b) - G(a)]` with :math:`G(u) = u\Phi(u) + \varphi(u)`,
     :math:`a = -\mu/s`, :math:`b = (\gamma-\mu)/s`.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.where(std > 0, std, 1.0)
         a = -mean / s
         b = (margin - mean) / s
@@ -79,6 +79,11 @@ def _gaussian_ramp(mean: np.ndarray, std: np.ndarray, margin: float) -> np.ndarr
         g_a = _ramp_antiderivative(a)
         g_b = _ramp_antiderivative(b)
         smooth = (s / margin) * (g_b - g_a)
+        # a margin tiny against s: G(b) - G(a) cancels (and s / margin may overflow), while the
+        # midpoint rule Phi((margin / 2 - mu) / s) is exact up to (margin / s)**2 / 24 * max|phi'|,
+        # below 1e-12 for margin / s < 1e-5
+        step = margin < 1e-5 * s
+        smooth = np.where(step, _norm_cdf((0.5 * margin - mean) / s), smooth)
     point = ramp(mean, margin)
     return np.clip(np.where(pos, smooth, point), 0.0, 1.0)
 
@@ -152,6 +157,8 @@ class GaussianMixture:
     name: str = "gaussian-mixture"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__} {self.name!r}")
         mu = np.asarray(self.mean)
         if mu.dtype == object or not np.issubdtype(mu.dtype, np.number) or np.iscomplexobj(mu):
             raise TypeError(f"mean must be a 1-D array of real numbers, got dtype {mu.dtype}")
@@ -245,6 +252,11 @@ class GaussianMixture:
         True
         """
         n = check_int(n, "n", minimum=1)
+        if n * (self.n_features + 2) * 8 > 2 * 1024**3:
+            raise ValueError(
+                f"n={n:,} samples of {self.n_features} features would need "
+                f"{n * (self.n_features + 2) * 8 / 2**30:.3g} GiB, above the limit of 2 GiB; draw fewer"
+            )
         label_rng, noise_rng = _streams(seed, 2)
         y = np.where(label_rng.random(n) < self.prior, 1.0, -1.0)
         d = self.n_features

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_path
+
 __all__ = ["read_idx", "write_idx"]
 
 _IDX_TYPES: dict[int, np.dtype] = {
@@ -90,7 +92,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ...     bool(np.array_equal(read_idx(f), a))
     True
     """
-    path = Path(path)
+    path = Path(check_path(path, "path"))
     raw = _read_bytes(path)
     if len(raw) < 4:
         raise ValueError(f"{path}: not an IDX file (only {len(raw)} bytes, a header needs at least 4)")

@@ -73,6 +73,11 @@ def resampling_matrix(n_in: int, n_out: int, *, method: str = "bilinear") -> np.
     n_in = check_int(n_in, "n_in", minimum=1)
     n_out = check_int(n_out, "n_out", minimum=1)
     check_choice(method, "method", tuple(_SUPPORT))
+    if n_in * n_out > 2**27:  # the kernel table and the matrix, float64
+        raise ValueError(
+            f"n_in * n_out = {n_in:,} * {n_out:,} entries need {n_in * n_out * 16 / 2**30:.3g} GiB, "
+            "above the limit of 2 GiB"
+        )
     scale = n_in / n_out
     stretch = max(scale, 1.0)
     centres = (np.arange(n_out) + 0.5) * scale

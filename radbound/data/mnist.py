@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_choice, read_npz
+from .._validation import check_choice, check_path, read_npz
 from ._dataset import Dataset
 from ._download import FILES, HOW_TO_SUPPLY, download_mnist
 from ._idx import read_idx
@@ -258,7 +258,7 @@ def load_mnist(
         path = download_mnist(cache_dir, subset=subset)
         return _load_idx_dir(Path(path), subset)
     try:
-        return _load_path(Path(path).expanduser(), subset, download)
+        return _load_path(Path(check_path(path, "path")).expanduser(), subset, download)
     except (FileNotFoundError, ValueError) as exc:
         if from_env:
             raise type(exc)(f"(path from the environment variable {ENV_VAR}={from_env!r}) {exc}") from exc

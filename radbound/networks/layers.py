@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import read_npz
+from .._validation import as_real_array, read_npz
 
 __all__ = [
     "Dense",
@@ -335,7 +335,9 @@ def conv_geometry(layer: Conv2d, input_shape: Sequence[int]) -> dict[str, Any]:
     >>> g["pads"] == (2, 2, 2, 2) and g["output_shape"] == (2, 28, 28)
     True
     """
-    shape = tuple(int(s) for s in input_shape)
+    if not isinstance(layer, Conv2d):
+        raise TypeError(f"layer must be a Conv2d, got {type(layer).__name__}")
+    shape = _shape_tuple(input_shape)
     c_out, c_in, kh, kw = layer.weight.shape
     if len(shape) != 3:
         raise ValueError(f"Conv2d expects a (C, H, W) input, got shape {shape}")
@@ -461,7 +463,13 @@ def unrolled_matrix(layer: Dense | Conv2d, input_shape: Sequence[int]) -> np.nda
         return np.array(layer.weight)
     if not isinstance(layer, Conv2d):
         raise TypeError(f"layer must be Dense or Conv2d, got {type(layer).__name__}")
-    d = int(np.prod(shape))
+    d = math.prod(shape)
+    out_size = math.prod(layer.output_shape(shape))
+    if d * (d + out_size) > 2**28:  # the identity basis and the unrolled matrix, float64
+        raise ValueError(
+            f"input_shape={shape}: the unrolled matrix ({out_size:,} x {d:,}) and its construction need "
+            f"{d * (d + out_size) * 8 / 2**30:.3g} GiB, above the limit of 2 GiB"
+        )
     basis = np.eye(d).reshape(d, *shape)
     return layer.forward(basis, linear_only=True).reshape(d, -1).T
 
@@ -494,6 +502,8 @@ class Network:
     shapes: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.layers, (list, tuple)):
+            raise TypeError(f"layers must be a sequence of layers, got {type(self.layers).__name__}")
         layers = tuple(self.layers)
         if not layers:
             raise ValueError("layers must hold at least one layer, got an empty sequence")
@@ -514,6 +524,10 @@ class Network:
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "shapes", tuple(shapes))
         if self.reference is not None:
+            if not isinstance(self.reference, (list, tuple)):
+                raise TypeError(
+                    f"reference must be None or a sequence of arrays, got {type(self.reference).__name__}"
+                )
             refs = tuple(self.reference)
             weighted = self.weighted_layers
             if len(refs) != len(weighted):
@@ -571,7 +585,11 @@ class Network:
 
     # -- evaluation
     def _as_batch(self, X: Any) -> np.ndarray:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = np.asarray(as_real_array(X, "X"), dtype=np.float64)
+        if arr.ndim < 2 or arr.shape[0] == 0:
+            raise ValueError(f"X must have shape (n, ...) with n >= 1 samples, got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError("X must contain only finite values (found NaN or inf)")
         if arr.ndim == 2 and arr.shape[1] == self.input_dim:
             arr = arr.reshape(arr.shape[0], *self.input_shape)
         if arr.shape[1:] != self.input_shape:
@@ -583,8 +601,14 @@ class Network:
     def forward(self, X: Any) -> np.ndarray:
         """Outputs of the network (numpy, float64) on a batch ``X``; returns ``(n, output_dim)``."""
         out = self._as_batch(X)
-        for layer in self.layers:
-            out = layer.forward(out)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+            for layer in self.layers:
+                out = layer.forward(out)
+        if not np.isfinite(out).all():
+            raise OverflowError(
+                f"X too large for this network: its outputs leave the float range (largest |X| entry "
+                f"{float(np.max(np.abs(X))):.3g})"
+            )
         return out.reshape(out.shape[0], -1)
 
     __call__ = forward
@@ -693,9 +717,13 @@ class Network:
         >>> net.widths == (3, 4, 4, 2)
         True
         """
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"weights must be a sequence of weight matrices, got {type(weights).__name__}")
         weights = list(weights)
         if not weights:
             raise ValueError("weights must hold at least one matrix, got an empty sequence")
+        if biases is not None and not isinstance(biases, (list, tuple)):
+            raise TypeError(f"biases must be None or a sequence of vectors, got {type(biases).__name__}")
         biases = [None] * len(weights) if biases is None else list(biases)
         if len(biases) != len(weights):
             raise ValueError(f"biases must have one entry per weight ({len(weights)}), got {len(biases)}")

@@ -30,6 +30,7 @@ non-overlapping windows).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +40,14 @@ import numpy as np
 import scipy.linalg
 
 from .._threads import limit_blas_threads
-from .._validation import check_choice, check_int, check_positive, check_random_state
+from .._validation import (
+    as_real_array,
+    check_choice,
+    check_int,
+    check_positive,
+    check_random_state,
+    check_shape,
+)
 from .layers import (
     Conv2d,
     Dense,
@@ -141,15 +149,27 @@ def dense_spectral_norm(weight: Any) -> float:
     >>> bool(np.isclose(dense_spectral_norm(A), np.linalg.norm(A, 2), rtol=1e-12))
     True
     """
-    a = np.asarray(weight, dtype=np.float64)
+    a = np.asarray(as_real_array(weight, "weight"), dtype=np.float64)
     if a.ndim != 2:
         raise ValueError(f"weight must be 2-D, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"weight must be non-empty, got shape {a.shape}")
     if not np.isfinite(a).all():
         raise ValueError("weight must contain only finite values (found NaN or inf)")
+    # entries whose squares overflow or underflow: work on 2**-e a (exact) and scale back by 2**e
+    top_entry = float(np.max(np.abs(a)))
+    e = math.frexp(top_entry)[1] if (top_entry > 2.0**500 or 0.0 < top_entry < 2.0**-500) else 0
+    if e:
+        a = np.ldexp(a, -e)
     gram = a @ a.T if a.shape[0] <= a.shape[1] else a.T @ a
     k = gram.shape[0]
     top = scipy.linalg.eigvalsh(gram, subset_by_index=[k - 1, k - 1], check_finite=False)[0]
-    return float(math.sqrt(max(top, 0.0)))
+    try:
+        return float(math.ldexp(math.sqrt(max(top, 0.0)), e))
+    except OverflowError:
+        raise OverflowError(
+            f"weight too large: its spectral norm exceeds the float range (largest entry {top_entry:.3g})"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- convolutions
@@ -368,6 +388,8 @@ def spectral_norm(
     check_choice(method, "method", ("auto", "exact", "fft", "lanczos", "power"))
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
+    input_shape = _check_layer(layer, input_shape)
+    check_random_state(seed)  # validated whatever the layer (a Dense layer does not draw)
     if isinstance(layer, Dense):
         s = dense_spectral_norm(layer.weight)
         return SpectralNorm(s, s, s, "exact")
@@ -382,11 +404,18 @@ def spectral_norm(
 
 
 # ----------------------------------------------------------------------------- row norms
+def _check_layer(layer: Any, input_shape: Any) -> tuple[int, ...] | None:
+    """The weighted-layer functions' common checks: a Dense or Conv2d layer, a valid input shape."""
+    if not isinstance(layer, (Dense, Conv2d)):
+        raise TypeError(f"layer must be Dense or Conv2d, got {type(layer).__name__}")
+    return None if input_shape is None else check_shape(input_shape, "input_shape")
+
+
 def _difference(layer: Dense | Conv2d, reference: Any) -> np.ndarray:
     w = layer.weight
     if reference is None:
         return w
-    ref = np.asarray(reference, dtype=np.float64)
+    ref = np.asarray(as_real_array(reference, "reference"), dtype=np.float64)
     if ref.shape != w.shape:
         raise ValueError(f"reference must have the weight's shape {w.shape}, got {ref.shape}")
     if not np.isfinite(ref).all():
@@ -444,7 +473,12 @@ def row_norms(
     >>> bool(np.allclose(row_norms(conv, (3, 5, 5)).ravel(), np.linalg.norm(A, axis=1)))
     True
     """
-    if ord not in (1, 2):
+    input_shape = _check_layer(layer, input_shape)
+    if (
+        isinstance(ord, (bool, np.bool_))
+        or not isinstance(ord, (numbers.Real, np.floating, np.integer))
+        or ord not in (1, 2)
+    ):
         raise ValueError(f"ord must be 1 or 2, got {ord!r}")
     diff = _difference(layer, reference)
     if isinstance(layer, Dense):
@@ -623,6 +657,12 @@ def lipschitz(layer: Any, *, norm: float = 2) -> float:
     >>> lipschitz(MaxPool2d(3, 2)) == 2.0 and lipschitz(MaxPool2d(3, 2), norm=float("inf")) == 1.0
     True
     """
+    if (
+        isinstance(norm, (bool, np.bool_))
+        or not isinstance(norm, (numbers.Real, np.floating, np.integer))
+        or (norm not in (2, math.inf))
+    ):
+        raise ValueError(f"norm must be 2 or inf, got {norm!r}")
     if isinstance(layer, (ReLU, Flatten)):
         return 1.0
     if isinstance(layer, MaxPool2d):

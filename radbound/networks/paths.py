@@ -84,6 +84,9 @@ def path_norm(net: Network, *, p: float = 1.0, bias: bool = False) -> float:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a radbound.networks.Network, got {type(net).__name__}")
     p = check_positive(p, "p")
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"p must be a real number in [1, inf), got {type(p).__name__} {p!r}")
+    p = float(p)
     if not (p >= 1.0) or math.isinf(p):
         raise ValueError(f"p must be in [1, inf), got {p!r}")
     if not isinstance(bias, bool):
@@ -95,6 +98,23 @@ def path_norm(net: Network, *, p: float = 1.0, bias: bool = False) -> float:
                 "Conv2d layers with ReLU (and Flatten); max-pooling has no path decomposition"
             )
     v = np.ones(net.input_shape)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # checked below
+        v = _path_sums(net, v, p, bias)
+    total = float(np.sum(v))
+    if not math.isfinite(total) or (total == 0.0 and any(np.any(w != 0) for w in _weights(net))):
+        raise OverflowError(
+            f"p={p!r} too large for these weights: the path products |w|**p leave the float range "
+            f"(their sum is {total!r}); use a smaller p"
+        )
+    return float(total ** (1.0 / p))
+
+
+def _weights(net: Network) -> list[np.ndarray]:
+    return [layer.weight for layer in net.layers if isinstance(layer, (Dense, Conv2d))]
+
+
+def _path_sums(net: Network, v: np.ndarray, p: float, bias: bool) -> np.ndarray:
+    """The forward pass of :func:`path_norm`: per output unit, the sum over paths of prod |w|**p."""
     for layer in net.layers:
         if isinstance(layer, Dense):
             v = (np.abs(layer.weight) ** p) @ v.reshape(-1)
@@ -108,4 +128,4 @@ def path_norm(net: Network, *, p: float = 1.0, bias: bool = False) -> float:
         elif isinstance(layer, Flatten):
             v = v.reshape(-1)
         # ReLU: paths pass through unchanged
-    return float(np.sum(v) ** (1.0 / p))
+    return v

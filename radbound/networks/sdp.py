@@ -24,6 +24,7 @@ Since :math:`|P_{ij}| \le 1`, the SDP value lies in :math:`[0, \sum_{ij} |Q_{ij}
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ import numpy as np
 
 from .._lp import ramp
 from .._validation import (
+    as_real_array,
     check_choice,
     check_matrix,
     check_multiclass_labels,
@@ -53,7 +55,7 @@ __all__ = [
 def _vector(v: Any, name: str) -> np.ndarray:
     if is_torch_tensor(v):
         v = v.detach().cpu().numpy()
-    arr = np.asarray(v, dtype=np.float64)
+    arr = np.asarray(as_real_array(v, name), dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
     if not np.isfinite(arr).all():
@@ -174,6 +176,17 @@ def sdp_certificate(Q: Any, *, solver: str = "auto", **solver_options: Any) -> S
     if Q.shape[0] != Q.shape[1] or not np.allclose(Q, Q.T, rtol=0, atol=1e-12 * (1 + np.abs(Q).max())):
         raise ValueError(f"Q must be a symmetric square matrix, got shape {Q.shape}")
     check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
+    top = float(np.abs(Q).max())
+    if top > 2.0**100 or 0.0 < top < 2.0**-100:
+        # every quantity is positively homogeneous in Q: solve on 2**-e Q (exact) and scale back
+        e = math.frexp(top)[1]
+        unit = sdp_certificate(np.ldexp(Q, -e), solver=solver, **solver_options)
+        out = [math.ldexp(v, e) for v in (unit.value, unit.certified, unit.cheap)]
+        if not all(math.isfinite(v) for v in out):
+            raise OverflowError(
+                f"Q too large: the certified value exceeds the float range (largest |Q| {top:.3g})"
+            )
+        return SDPCertificate(out[0], out[1], out[2], unit.status, unit.solver)
     N = Q.shape[0]
     if solver == "auto":
         solver = "CLARABEL" if N <= 40 else "SCS"
@@ -302,6 +315,10 @@ def surrogate_adversarial_loss(
         for j, z in enumerate((1.0, -1.0)):
             sdp[k, j] = sdp_certificate(z * Q, solver=solver).certified
     penalty = eps / 2 * float(sdp.max())
+    if not math.isfinite(penalty):
+        raise OverflowError(
+            f"eps={eps!r} too large: the surrogate's penalty eps/2 * max SDP value exceeds the float range"
+        )
     out = net.forward(X)
     true = out[np.arange(len(y)), y]
     others = out.copy()

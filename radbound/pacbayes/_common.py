@@ -83,6 +83,34 @@ class TrainingSummary:
     seconds: float
 
 
+#: Largest number of per-draw losses held in memory (one float64 each: 1 GiB).
+MAX_DRAWS = 2**27
+
+
+def check_draws(n_draws: int, examples_per_draw: int, names: tuple[str, str]) -> None:
+    """Refuse Monte-Carlo budgets whose arrays cannot be held in memory (before any work)."""
+    if n_draws > MAX_DRAWS:
+        raise ValueError(
+            f"{names[0]} must be <= {MAX_DRAWS:,} (2**27: one float64 loss per draw is held in memory, "
+            f"1 GiB), got {n_draws:,}"
+        )
+    if n_draws * examples_per_draw > MAX_DRAWS:
+        raise ValueError(
+            f"{names[1]} * {names[0]} must be <= {MAX_DRAWS:,} (2**27 example indices held in memory), "
+            f"got {examples_per_draw:,} * {n_draws:,}"
+        )
+
+
+def check_trained(arrays: dict[str, Any], culprits: str) -> None:
+    """Raise FloatingPointError naming ``culprits`` when training left non-finite parameters."""
+    bad = [name for name, a in arrays.items() if not np.isfinite(np.asarray(a, dtype=np.float64)).all()]
+    if bad:
+        raise FloatingPointError(
+            f"training diverged: non-finite {', '.join(bad)} ({culprits}); use a smaller learning rate "
+            "or a less extreme scale"
+        )
+
+
 def streams(seed: Any, k: int) -> list[np.random.Generator]:
     """``k`` independent Generators split from ``seed`` with ``SeedSequence.spawn``."""
     if isinstance(seed, np.random.Generator):

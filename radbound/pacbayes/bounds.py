@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .._concentration import log_ratio
 from .._validation import check_int, check_nonnegative, check_probability
 from ..bounds._formula import build_bound
 from ..results import Bound
@@ -132,7 +133,7 @@ def _check_risk(value: Any, name: str = "empirical_risk") -> float:
 
 def _level_value(kl: float, n: int, delta: float) -> tuple[float, float]:
     """``(c, log_term)`` with c = (KL + log(2 sqrt(n) / delta)) / n."""
-    log_term = math.log(2.0 * math.sqrt(n) / delta)
+    log_term = log_ratio(2.0 * math.sqrt(n), delta)
     return (kl + log_term) / n, log_term
 
 
@@ -419,7 +420,7 @@ def sample_convergence_bound(empirical_mean: float, n_draws: int, *, delta: floa
     mean = _check_risk(empirical_mean, "empirical_mean")
     m = check_int(n_draws, "n_draws", minimum=1)
     delta = check_probability(delta, "delta")
-    level = math.log(2.0 / delta) / m
+    level = log_ratio(2.0, delta) / m
     return build_bound(
         _sample_terms,
         {"Y_m": mean, "m": m, "delta_mc": delta},
@@ -504,6 +505,9 @@ def pac_bayes_certificate(
     n = check_int(n, "n", minimum=1)
     delta = check_probability(delta, "delta")
     J = check_int(n_grid, "n_grid", minimum=1)
+    for text, label in ((reference, "reference"), (name, "name"), (notes, "notes")):
+        if not (isinstance(text, str) or (label == "reference" and text is None)):
+            raise TypeError(f"{label} must be a str, got {type(text).__name__} {text!r}")
     if isinstance(empirical_risk, SampledRisk):
         delta_mc = check_probability(delta_mc, "delta_mc")
         if delta + delta_mc >= 1.0:

@@ -28,8 +28,10 @@ def _weights(a: Any, name: str) -> np.ndarray:
         a = a.detach().cpu().numpy()
     if a is None or isinstance(a, (str, bytes)):
         raise TypeError(f"{name} must be an array of real numbers, got {type(a).__name__}")
+    if isinstance(a, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an array of real numbers, got bool {a!r}")
     arr = np.asarray(a)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
@@ -83,6 +85,8 @@ class DiagonalGaussian:
 
     def __post_init__(self) -> None:
         mean = _weights(self.mean, "mean")
+        if mean.size == 0:
+            raise ValueError(f"mean must hold at least one weight, got shape {mean.shape}")
         std = _weights(self.std, "std")
         if std.shape != mean.shape:
             try:

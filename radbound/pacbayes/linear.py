@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logsumexp
 
+from .._concentration import log_ratio
 from .._lp import dual_exponent, norm, unit_maximiser
 from .._threads import limit_blas_threads
 from .._validation import (
@@ -41,6 +42,8 @@ from ._common import (
     PRIOR_STD_GRID,
     Adam,
     TrainingSummary,
+    check_draws,
+    check_trained,
     nearest_grid_std,
     objective_and_grads,
     seed_entropy,
@@ -232,6 +235,7 @@ class GaussianLinear:
             if examples_per_draw is None
             else check_int(examples_per_draw, "examples_per_draw", minimum=1)
         )
+        check_draws(m, b, ("n_draws", "examples_per_draw"))
         from .._validation import check_random_state
 
         rng = check_random_state(seed)
@@ -615,6 +619,8 @@ def linear_certificate(
     m = check_int(n_posterior_draws, "n_posterior_draws", minimum=1)
     if examples_per_draw is not None:
         check_int(examples_per_draw, "examples_per_draw", minimum=1)
+    b_draw = (1 if eps == 0 else min(n, 64)) if examples_per_draw is None else int(examples_per_draw)
+    check_draws(m, b_draw, ("n_posterior_draws", "examples_per_draw"))
     rng_split, rng_prior, rng_post, rng_mc = streams(seed, 4)
     split = split_sample(n, prior_fraction, rng_split, seed_entropy(seed))
     if split.n_bound < 1:
@@ -624,7 +630,7 @@ def linear_certificate(
     K = 2 if binary else int(max(y.max() + 1, n_classes or 0))
     shape = (d + 1,) if binary else (K, d + 1)
     J = len(PRIOR_STD_GRID) if prior_std is None else 1
-    log_term = math.log(2.0 * math.sqrt(split.n_bound) * J / delta)
+    log_term = log_ratio(2.0 * math.sqrt(split.n_bound) * J, delta)
 
     with limit_blas_threads():
         prior_mean = _fit_mean(
@@ -655,6 +661,11 @@ def linear_certificate(
             lr=lr,
             rng=rng_post,
         )
+    check_trained(
+        {"prior mean": prior_mean, "posterior mean": M, "posterior std": S, "prior std": sp},
+        f"learning_rate={lr!r}, prior_learning_rate={prior_lr!r}, init_std={init_std!r}, "
+        f"prior_std={prior_std!r}, eps={eps!r}",
+    )
     if prior_std is None:
         sp_grid, _ = nearest_grid_std(sp)
         S = S * (sp_grid / sp)

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_matrix, check_multiclass_labels, check_positive, check_probability
+from .._validation import (
+    as_real_array,
+    check_matrix,
+    check_multiclass_labels,
+    check_positive,
+    check_probability,
+)
 from ..bounds._formula import NUM, build_bound
 from ..results import Bound
 
@@ -199,7 +205,7 @@ def pac_bayes_spectral_bound(
     from ..networks.norms import network_norms
 
     weights, biases = _dense_weights(net)
-    arr = np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X)
+    arr = as_real_array(X.detach().cpu().numpy() if hasattr(X, "detach") else X, "X")
     if arr.ndim > 2:
         arr = arr.reshape(arr.shape[0], -1)
     X = check_matrix(arr, "X", allow_torch=False)
@@ -252,9 +258,12 @@ def pac_bayes_spectral_bound(
 
     best: tuple[float, dict[str, float], bool] | None = None
     for gamma in margins_grid:
-        beta0 = (gamma / (2.0 * B_eff)) ** (1.0 / d)
-        step = math.log1p(1.0 / d)
-        j = math.floor((log_beta - math.log(beta0)) / step)
+        try:
+            beta0 = (gamma / (2.0 * B_eff)) ** (1.0 / d)
+            step = math.log1p(1.0 / d)
+            j = math.floor((log_beta - math.log(beta0)) / step)
+        except (OverflowError, ZeroDivisionError, ValueError):  # this margin is beyond the float range
+            continue
         in_range = 0 <= j <= J_beta - 1
         cand = {
             "L_gamma": float(np.mean(M <= gamma)),
@@ -269,11 +278,18 @@ def pac_bayes_spectral_bound(
             "J": float(J_beta * J_gamma),
             "delta": delta,
         }
-        total = sum(_spectral_terms(NUM, **cand).values())
-        if best is None or total < best[0]:
+        try:
+            total = sum(_spectral_terms(NUM, **cand).values())
+        except (OverflowError, ZeroDivisionError, ValueError):
+            continue
+        if math.isfinite(total) and (best is None or total < best[0]):
             best = (total, cand, in_range)
-    if best is None:  # pragma: no cover - the grid is never empty
-        raise RuntimeError("no candidate on the grid")
+    if best is None:
+        raise OverflowError(
+            f"the bound is beyond the float range at every margin {list(margins_grid)[:5]} with "
+            f"input_radius={input_radius!r} and delta={delta!r}: input_radius or margin too large or too "
+            "small, or delta too small"
+        )
     _, inputs, in_range = best
 
     notes = [

@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from .._concentration import log_ratio
 from .._lp import dual_exponent, norm
 from .._threads import limit_blas_threads
 from .._validation import (
+    as_real_array,
     check_choice,
     check_exponent,
     check_int,
@@ -43,12 +45,16 @@ from .._validation import (
     check_positive,
     check_probability,
     check_random_state,
+    check_shape,
     is_torch_tensor,
 )
 from ._common import (
+    MAX_DRAWS,
     OBJECTIVES,
     PRIOR_STD_GRID,
     TrainingSummary,
+    check_draws,
+    check_trained,
     nearest_grid_std,
     seed_entropy,
     split_sample,
@@ -94,6 +100,9 @@ class GaussianNetwork:
     input_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        for label, seq in (("weights", self.weights), ("biases", self.biases)):
+            if not isinstance(seq, (list, tuple)):
+                raise TypeError(f"{label} must be a sequence of DiagonalGaussian, got {type(seq).__name__}")
         weights, biases = tuple(self.weights), tuple(self.biases)
         if not weights or len(weights) != len(biases):
             raise ValueError(
@@ -112,7 +121,9 @@ class GaussianNetwork:
                 raise ValueError(f"layer {h}: expects {w.shape[1]} inputs, the previous layer gives {prev}")
             prev = w.shape[0]
         shape = (
-            (weights[0].shape[1],) if self.input_shape is None else tuple(int(s) for s in self.input_shape)
+            (weights[0].shape[1],)
+            if self.input_shape is None
+            else check_shape(self.input_shape, "input_shape")
         )
         if int(np.prod(shape)) != weights[0].shape[1]:
             raise ValueError(
@@ -263,6 +274,7 @@ class GaussianNetwork:
             b = 1 if eps == 0 else min(n, 64)
         else:
             b = check_int(examples_per_draw, "examples_per_draw", minimum=1)
+        check_draws(m, b, ("n_draws", "examples_per_draw"))
         rng = check_random_state(seed)
         with limit_blas_threads():
             if eps == 0 and b == 1:
@@ -604,7 +616,7 @@ def network_certificate(
 
     """
     t0 = time.perf_counter()
-    arr = np.asarray(X.detach().cpu().numpy() if is_torch_tensor(X) else X)
+    arr = as_real_array(X.detach().cpu().numpy() if is_torch_tensor(X) else X, "X")
     input_shape = tuple(arr.shape[1:]) if arr.ndim > 2 else None
     if arr.ndim > 2:
         arr = arr.reshape(arr.shape[0], -1)
@@ -643,6 +655,27 @@ def network_certificate(
     m = check_int(n_posterior_draws, "n_posterior_draws", minimum=1)
     if examples_per_draw is not None:
         check_int(examples_per_draw, "examples_per_draw", minimum=1)
+    b_draw = (1 if eps == 0 else min(n, 64)) if examples_per_draw is None else int(examples_per_draw)
+    check_draws(m, b_draw, ("n_posterior_draws", "examples_per_draw"))
+    n_weights = sum((a + 1) * b for a, b in zip((d, *hidden), (*hidden, K)))
+    if n_weights > MAX_DRAWS:
+        raise ValueError(
+            f"hidden={hidden} gives {n_weights:,} weights, more than {MAX_DRAWS:,} (2**27: 1 GiB per copy of "
+            "the parameters; training holds several)"
+        )
+    for name, rate in (("learning_rate", lr), ("prior_learning_rate", prior_lr)):
+        if rate > 1e30:  # torch's Adam stores the rate in float32
+            raise ValueError(f"{name} must be <= 1e30 (Adam's float32 step), got {rate!r}")
+    for name, std in (("prior_std", prior_std), ("init_std", init_std)):
+        if std is not None and not 1e-30 <= std <= 1e30:  # trained in float32, through log(std)
+            raise ValueError(f"{name} must be in [1e-30, 1e30] (torch float32 training), got {std!r}")
+    if device is not None:
+        import torch
+
+        try:
+            torch.empty(0, device=torch.device(device))
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device {device!r} is not a usable torch device here: {exc}") from None
     if eps > 0:
         import importlib.util
 
@@ -653,7 +686,7 @@ def network_certificate(
     XP, yP = X[split.prior_indices], y[split.prior_indices]
     XB, yB = X[split.bound_indices], y[split.bound_indices]
     J = len(PRIOR_STD_GRID) if prior_std is None else 1
-    log_term = math.log(2.0 * math.sqrt(split.n_bound) * J / delta)
+    log_term = log_ratio(2.0 * math.sqrt(split.n_bound) * J, delta)
     widths = (d, *hidden, K)
     with _torch_threads(1):
         prior_means, post_means, post_stds, sp, f_final, l_final = _train_torch(
@@ -678,6 +711,16 @@ def network_certificate(
             seed=int(rng_train.integers(2**62)),
             device=device,
         )
+    check_trained(
+        {
+            "prior means": np.concatenate([np.ravel(a) for a in prior_means]),
+            "posterior means": np.concatenate([np.ravel(a) for a in post_means]),
+            "posterior stds": np.concatenate([np.ravel(a) for a in post_stds]),
+            "prior std": sp,
+        },
+        f"learning_rate={lr!r}, prior_learning_rate={prior_lr!r}, init_std={init_std!r}, "
+        f"prior_std={prior_std!r}, eps={eps!r}, X up to {float(np.max(np.abs(X))):.3g}",
+    )
     if prior_std is None:
         sp_grid, _ = nearest_grid_std(sp)
         post_stds = [s * (sp_grid / sp) for s in post_stds]

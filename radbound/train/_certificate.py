@@ -56,7 +56,7 @@ from scipy.optimize import linprog
 from scipy.special import expit, softmax
 
 from .._lp import dual_exponent, norm
-from .._validation import check_exponent, check_nonnegative
+from .._validation import as_real_array, check_exponent, check_nonnegative
 from ._losses import (
     binary_margins,
     check_finite_objective,
@@ -432,7 +432,7 @@ def duality_gap(
         classes=classes,
     )
     if dual is not None:
-        dv = np.asarray(dual, dtype=np.float64)
+        dv = np.asarray(as_real_array(dual, "dual"), dtype=np.float64)
         shape = (prob.n,) if binary else (prob.n, Wv.shape[0])
         if dv.shape != shape or not np.isfinite(dv).all():
             raise ValueError(f"dual must be a finite array of shape {shape}, got shape {dv.shape}")

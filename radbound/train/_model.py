@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_path
 from ._certificate import DualityGap
 from ._constants import BINARY_LOSSES, LOSSES, OBJECTIVE_KINDS
 
@@ -229,7 +230,7 @@ class LinearModel:
         Nothing is unpickled (``allow_pickle=False``); every member is checked (format name and
         version, shapes, finiteness, the loss and objective names) before the model is built.
         """
-        path = os.fspath(path)
+        path = check_path(path, "path")
         if os.path.isdir(path):
             raise ValueError(f"{path!r} is a directory, not a model file")
         if not os.path.exists(path):

@@ -200,17 +200,19 @@ class TrainingProblem:
     @cached_property
     def data_scale(self) -> float:
         r"""A power of two :math:`s \ge \max|X_{ij}|` when that maximum lies outside
-        :math:`[2^{-20}, 2^{20}]`, else 1 (see :meth:`reduction`)."""
+        :math:`[2^{-20}, 2^{20}]`, else 1 (see :meth:`reduction`); at the top of the float range,
+        where :math:`2^{1024}` does not exist, :math:`s = 2^{1023} > \max|X_{ij}| / 2`."""
         amax = float(np.abs(self.X).max())
         if amax > 0.0 and not (2.0**-20 <= amax <= 2.0**20):
-            return math.ldexp(1.0, math.frexp(amax)[1])
+            return math.ldexp(1.0, min(math.frexp(amax)[1], 1023))
         return 1.0
 
     @cached_property
     def zero_weight_thresholds(self) -> tuple[float, float]:
         r"""``(eps_zero, lam_zero) = (max_i ||x_i||_1, max_ij |X_ij|)``: above either, W = 0 is
         optimal (see :meth:`reduction`)."""
-        return float(np.abs(self.X).sum(axis=1).max()), float(np.abs(self.X).max())
+        with np.errstate(over="ignore"):  # inf near the top of the float range: no eps reaches it
+            return float(np.abs(self.X).sum(axis=1).max()), float(np.abs(self.X).max())
 
     def reduction(self) -> tuple[TrainingProblem, float, bool]:
         r"""The problem a solver should see: ``(reduced, scale, zero_weights)``.

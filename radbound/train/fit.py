@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import as_real_array, check_choice
 from ._model import LinearModel
 from ._problem import TrainingProblem
 from .cvx import check_cvxpy_options, get_program
@@ -222,8 +222,10 @@ def fit_path(
     True
     """
     solver = _check_solver(solver)
-    e = np.atleast_1d(np.asarray(eps, dtype=np.float64))
-    lam_arr = np.atleast_1d(np.asarray(lam, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(as_real_array(eps, "eps"), dtype=np.float64))
+    lam_arr = np.atleast_1d(np.asarray(as_real_array(lam, "lam"), dtype=np.float64))
+    if e.size == 0 or lam_arr.size == 0:
+        raise ValueError(f"eps and lam must hold at least one value each, got {e.size} and {lam_arr.size}")
     if e.ndim != 1 or lam_arr.ndim != 1:
         raise ValueError(
             f"eps and lam must be scalars or 1-D sequences, got shapes {e.shape}, {lam_arr.shape}"

@@ -37,6 +37,7 @@ from .._lp import dual_exponent, norm, unit_maximiser
 from .._threads import limit_blas_threads
 from .._validation import (
     check_binary_labels,
+    check_bool,
     check_choice,
     check_exponent,
     check_int,
@@ -455,9 +456,14 @@ def fit_sgd_attack(
     sampling = check_choice(sampling, "sampling", _SAMPLING)
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    progress = check_bool(progress, "progress")
+    dtype_arg = dtype
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype_arg!r}")
     X = check_matrix(X, "X", allow_torch=False)
     n, d = X.shape
     if batch_size > n:
@@ -496,7 +502,9 @@ def fit_sgd_attack(
         elapsed = time.perf_counter() - t0
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
         raise FloatingPointError(
-            f"SGD diverged: non-finite weights after {n_steps} steps with lr={lr!r}; lower lr"
+            f"SGD diverged: non-finite weights after {n_steps} steps with lr={lr!r}, eps={eps!r}, "
+            f"lam={lam!r} and X up to {float(np.max(np.abs(X))):.3g} in size; "
+            "lower lr, or rescale X, eps and lam"
         )
 
     from ..attacks import linear_robust_accuracy, linear_worst_case
@@ -518,7 +526,8 @@ def fit_sgd_attack(
     if not math.isfinite(objective):
         raise FloatingPointError(
             f"SGD diverged: the training objective overflows after {n_steps} steps with lr={lr!r} and "
-            f"lam={lam!r} (lr * lam = {lr * lam:.3g}); lower lr or lam"
+            f"lam={lam!r} (lr * lam = {lr * lam:.3g}), eps={eps!r}, X up to {float(np.max(np.abs(X))):.3g} "
+            "in size; lower lr or lam, or rescale X and eps"
         )
     acc_exact = linear_robust_accuracy(Wf, bf, X, y_eval, eps=eps, attack_norm=r)
     acc_rule = float(
