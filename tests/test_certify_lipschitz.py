@@ -174,3 +174,20 @@ def test_certified_margins_lipschitz_is_the_margin_array():
     m = certified_margins(net, X, y, eps=0.1, method="lipschitz")
     assert isinstance(m, np.ndarray) and m.shape == (4,) and m.dtype == np.float64
     assert np.array_equal(m, certify(net, X, y, eps=0.1, method="lipschitz").margins)
+
+
+@pytest.mark.parametrize("attack_norm", [2.0, INF])
+def test_the_margin_operator_constants_are_attained(attack_norm):
+    """Two classes, f(x) = (x_1, -x_1): M = 2 y' x_1 is exactly 2-Lipschitz in l2 and in l_inf. The l2
+    route gives sqrt 2 ||A||_sigma = sqrt 2 sqrt 2 = 2 and 2 max_k ||a_k||_2 = 2; the l_inf route
+    2 ||A||_{1,inf} = 2: the sqrt 2 and the 2 of the margin operator cannot be lowered, and the
+    certified margin is the closed-form worst case M(x) - 2 eps (a perturbation along e_1)."""
+    A = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]])
+    net = Network.from_arrays([A])
+    assert network_margin_lipschitz(net, 2.0).value == pytest.approx(2.0, rel=1e-11)
+    assert network_margin_lipschitz(net, INF).value == pytest.approx(2.0, rel=1e-15)
+    rng = np.random.default_rng(160)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)
+    cm = certify(net, X, y, eps=0.2, attack_norm=attack_norm, method="lipschitz")
+    exact = np.where(y == 0, 2 * X[:, 0], -2 * X[:, 0]) - 2 * 0.2  # min over |delta_1| <= eps
+    np.testing.assert_allclose(cm.margins, exact, rtol=0, atol=1e-11)
