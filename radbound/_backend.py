@@ -16,6 +16,14 @@ from ._validation import is_torch_tensor
 
 __all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend"]
 
+#: How to install torch, for the messages of everything that needs it. A plain ``pip install torch``
+#: from the default index is the CUDA build on Linux (several GB), so the CPU build is named first.
+TORCH_INSTALL = (
+    "CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu ; "
+    "GPU (CUDA) build: pip install torch (or pip install 'radbound[torch]'). "
+    "From a checkout: make setup TORCH=cpu (or TORCH=cuda)."
+)
+
 
 class Backend:
     """The array operations radbound's numerical code uses, declared once (numpy and torch implement them).
@@ -491,8 +499,7 @@ def get_backend(*arrays: Any, backend: str | None = None, device: Any = None) ->
             import torch  # noqa: F401
         except ImportError as exc:
             raise ImportError(
-                "backend='torch' needs PyTorch: pip install 'radbound[torch]' "
-                "(or torch==2.13.0 for a CPU build)"
+                f"backend='torch' needs PyTorch, which is not installed. {TORCH_INSTALL}"
             ) from exc
         return TorchBackend(device=device)
     return _NUMPY

@@ -1380,6 +1380,11 @@ RECIPES.update(
             context={"labels": "model", **_NET_X},
             conventions={"pairwise": "+inf at the true class (no margin against itself)"},
         ),
+        "certify": Recipe(
+            base=lambda ctx: {"net": _net(ctx, outputs=3), "eps": 0.1},
+            context={"labels": "model", **_NET_X},
+            conventions={"pairwise": "+inf at the true class (no margin against itself)"},
+        ),
         "certified_risk": Recipe(
             base=lambda ctx: {"net": _net(ctx, outputs=3), "eps": 0.1}, context={"labels": "model", **_NET_X}
         ),

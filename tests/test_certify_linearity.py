@@ -146,3 +146,16 @@ def test_bad_input_is_refused_clearly():
         local_linearity((w, 0.0), np.zeros((1, 2)), [1], eps=0.1, attack_norm=1)
     with pytest.raises(ValueError, match="eps must be finite"):
         local_linearity((w, 0.0), np.zeros((1, 2)), [1], eps=-1)
+
+
+def test_malformed_and_overflowing_input_is_refused_by_name():
+    w, X = np.array([1.0, -2.0]), np.array([[0.3, 0.1], [1.0, 1.0]])
+    with pytest.raises(TypeError, match="X must be real"):
+        local_linearity((w, 0.5), X + 0j, [1, -1], eps=0.1)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        local_linearity((w, 0.5), X.astype(object), [1, -1], eps=0.1)
+    with pytest.raises(ValueError, match="eps must be below"):
+        local_linearity((w, 0.5), X, [1, -1], eps=1.7e308)
+    with pytest.raises(OverflowError, match="overflows"), np.errstate(over="ignore", invalid="ignore"):
+        net = Network.from_arrays([np.array([[1e300, 1e300], [1.0, -1.0]]), np.array([[1e300, -1e300]])])
+        local_linearity(net, X * 1e300, [1, -1], eps=0.1, steps=2)

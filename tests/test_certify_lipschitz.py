@@ -20,7 +20,7 @@ from test_certify_margins import margin_pgd, mlp, natural_margins, small_cnn, ti
 
 from radbound import MarginLipschitz
 from radbound.attacks import adversarial_margins
-from radbound.certify import CertifiedRisk, certified_margins, certified_risk
+from radbound.certify import CertifiedRisk, certified_margins, certified_risk, certify
 from radbound.certify._lipschitz import network_margin_lipschitz
 from radbound.networks import Network
 
@@ -33,7 +33,7 @@ def test_binary_linear_model_under_l2_attack_is_exact():
     rng = np.random.default_rng(0)
     w, X, y = rng.normal(size=6), rng.normal(size=(40, 6)), rng.choice([-1.0, 1.0], 40)
     net = Network.from_arrays([w[None, :]])
-    cm = certified_margins(net, X, y, eps=0.3, attack_norm=2, method="lipschitz")
+    cm = certify(net, X, y, eps=0.3, attack_norm=2, method="lipschitz")
     exact = adversarial_margins(w, None, X, y, eps=0.3, attack_norm=2)
     # the certified upper spectral norm carries a relative allowance of 1e-12
     np.testing.assert_allclose(cm.margins, exact, rtol=0, atol=1e-11 * (1 + np.abs(exact).max()))
@@ -48,7 +48,7 @@ def test_below_exact_worst_case_linf_and_l2(seed):
     net = mlp(rng, 3, [5, 4], 3)
     X, y = rng.normal(size=(2, 3)), rng.integers(0, 3, 2)
     exact = exact_margins(net, X, y, 0.3)
-    cm = certified_margins(net, X, y, eps=0.3, method="lipschitz")
+    cm = certify(net, X, y, eps=0.3, method="lipschitz")
     assert np.all(cm.margins <= exact + tol(exact))
     assert cm.shift == pytest.approx(cm.lipschitz.shift(0.3, INF))
     # the pairwise bounds are the pairwise natural differences minus the same shift
@@ -60,7 +60,7 @@ def test_below_exact_worst_case_linf_and_l2(seed):
     if seed >= 2:  # the l2 oracle solves one cone program per pattern: two seeds suffice
         return
     exact2 = exact_margins(net, X[:1], y[:1], 0.4, norm=2.0)  # Clarabel solves to ~1e-8
-    cm2 = certified_margins(net, X[:1], y[:1], eps=0.4, attack_norm=2, method="lipschitz")
+    cm2 = certify(net, X[:1], y[:1], eps=0.4, attack_norm=2, method="lipschitz")
     assert np.all(cm2.margins <= exact2 + 1e-7 * (1 + np.abs(exact2)))
 
 
@@ -71,12 +71,12 @@ def test_below_exact_worst_case_conv_maxpool_and_binary(mode):
         net = tiny_cnn(rng, mode, pool)
         X, y = rng.normal(size=(1, 9)), rng.integers(0, 3, 1)
         exact = exact_margins(net, X, y, 0.15)
-        cm = certified_margins(net, X, y, eps=0.15, method="lipschitz")
+        cm = certify(net, X, y, eps=0.15, method="lipschitz")
         assert np.all(cm.margins <= exact + tol(exact)), pool
     net = mlp(rng, 3, [4, 4], 1)
     X, y = rng.uniform(0, 1, size=(2, 3)), rng.choice([-1.0, 1.0], 2)
     exact = exact_margins(net, X, y, 0.3, clip=(0, 1))
-    cm = certified_margins(net, X, y, eps=0.3, clip=(0, 1), method="lipschitz")  # the ball: clip ignored
+    cm = certify(net, X, y, eps=0.3, clip=(0, 1), method="lipschitz")  # the ball: clip ignored
     assert np.all(cm.margins <= exact + tol(exact)) and cm.clip is None
 
 
@@ -86,9 +86,9 @@ def test_below_pgd_on_a_cnn():
     X, y = rng.uniform(0, 1, size=(20, 144)), rng.integers(0, 10, 20)
     for eps in (0.01, 0.05):
         pgd = margin_pgd(net, X, y, eps)
-        cm = certified_margins(net, X, y, eps=eps, method="lipschitz", clip=(0, 1))
+        cm = certify(net, X, y, eps=eps, method="lipschitz", clip=(0, 1))
         assert np.all(cm.margins <= pgd + 1e-9)
-        ibp = certified_margins(net, X, y, eps=eps, method="ibp", clip=(0, 1))
+        ibp = certify(net, X, y, eps=eps, method="ibp", clip=(0, 1))
         assert cm.certified_accuracy <= 1.0 and np.isfinite(ibp.margins).all()
 
 
@@ -128,21 +128,19 @@ def test_the_default_route_is_the_smaller_shift_and_a_given_constant_is_checked(
     X, y = rng.normal(size=(5, 16)), rng.integers(0, 3, 5)
     l2, linf = network_margin_lipschitz(net, 2.0), network_margin_lipschitz(net, INF)
     for r in (INF, 2.0, 1.0):
-        cm = certified_margins(net, X, y, eps=0.1, attack_norm=r, method="lipschitz")
+        cm = certify(net, X, y, eps=0.1, attack_norm=r, method="lipschitz")
         assert cm.shift == pytest.approx(min(l2.shift(0.1, r), linf.shift(0.1, r)))
     bigger = MarginLipschitz(2 * l2.value, 2.0, 16)
-    cm = certified_margins(net, X, y, eps=0.1, method="lipschitz", lipschitz=bigger)
+    cm = certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=bigger)
     assert cm.lipschitz == bigger and cm.shift == pytest.approx(2 * l2.value * 0.1 * 4.0)
     with pytest.raises(ValueError, match="below the network's certified"):
-        certified_margins(
-            net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(0.5 * l2.value, 2, 16)
-        )
+        certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(0.5 * l2.value, 2, 16))
     with pytest.raises(ValueError, match="dimension 15"):
-        certified_margins(net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(1e9, 2, 15))
+        certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=MarginLipschitz(1e9, 2, 15))
     with pytest.raises(TypeError, match="MarginLipschitz"):
-        certified_margins(net, X, y, eps=0.1, method="lipschitz", lipschitz=3.0)
+        certify(net, X, y, eps=0.1, method="lipschitz", lipschitz=3.0)
     with pytest.raises(ValueError, match="option of method='lipschitz'"):
-        certified_margins(net, X, y, eps=0.1, method="crown", lipschitz=bigger)
+        certify(net, X, y, eps=0.1, method="crown", lipschitz=bigger)
 
 
 def test_certified_risk_records_the_constant_and_eps_zero_is_the_natural_margin():
@@ -150,10 +148,10 @@ def test_certified_risk_records_the_constant_and_eps_zero_is_the_natural_margin(
     net = mlp(rng, 4, [6], 3)
     X, y = rng.normal(size=(30, 4)), rng.integers(0, 3, 30)
     cr = certified_risk(net, X, y, eps=0.05, method="lipschitz", margin=1.0)
-    cm = certified_margins(net, X, y, eps=0.05, method="lipschitz")
+    cm = certify(net, X, y, eps=0.05, method="lipschitz")
     assert CertifiedRisk.from_margins(cm, margin=1.0) == cr
     assert cr.shift == cm.shift and cr.lipschitz == cm.lipschitz and "tau=" in cr.describe()
-    zero = certified_margins(net, X, y, eps=0.0, method="lipschitz")
+    zero = certify(net, X, y, eps=0.0, method="lipschitz")
     assert zero.exact and zero.shift == 0.0
     np.testing.assert_array_equal(zero.margins, natural_margins(net, X, y))
 
@@ -163,7 +161,33 @@ def test_torch_inputs_give_equal_numbers():
     rng = np.random.default_rng(150)
     net = mlp(rng, 5, [7], 3)
     X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
-    ref = certified_margins(net, X, y, eps=0.1, method="lipschitz")
-    out = certified_margins(net, torch.as_tensor(X), torch.as_tensor(y), eps=0.1, method="lipschitz")
+    ref = certify(net, X, y, eps=0.1, method="lipschitz")
+    out = certify(net, torch.as_tensor(X), torch.as_tensor(y), eps=0.1, method="lipschitz")
     assert isinstance(out.margins, torch.Tensor) and out.margins.dtype == torch.float64
     np.testing.assert_array_equal(out.margins.numpy(), ref.margins)
+
+
+def test_certified_margins_lipschitz_is_the_margin_array():
+    rng = np.random.default_rng(11)
+    net = Network.from_arrays([rng.normal(size=(5, 3)), rng.normal(size=(3, 5))])
+    X, y = rng.normal(size=(4, 3)), rng.integers(0, 3, 4)
+    m = certified_margins(net, X, y, eps=0.1, method="lipschitz")
+    assert isinstance(m, np.ndarray) and m.shape == (4,) and m.dtype == np.float64
+    assert np.array_equal(m, certify(net, X, y, eps=0.1, method="lipschitz").margins)
+
+
+@pytest.mark.parametrize("attack_norm", [2.0, INF])
+def test_the_margin_operator_constants_are_attained(attack_norm):
+    """Two classes, f(x) = (x_1, -x_1): M = 2 y' x_1 is exactly 2-Lipschitz in l2 and in l_inf. The l2
+    route gives sqrt 2 ||A||_sigma = sqrt 2 sqrt 2 = 2 and 2 max_k ||a_k||_2 = 2; the l_inf route
+    2 ||A||_{1,inf} = 2: the sqrt 2 and the 2 of the margin operator cannot be lowered, and the
+    certified margin is the closed-form worst case M(x) - 2 eps (a perturbation along e_1)."""
+    A = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]])
+    net = Network.from_arrays([A])
+    assert network_margin_lipschitz(net, 2.0).value == pytest.approx(2.0, rel=1e-11)
+    assert network_margin_lipschitz(net, INF).value == pytest.approx(2.0, rel=1e-15)
+    rng = np.random.default_rng(160)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)
+    cm = certify(net, X, y, eps=0.2, attack_norm=attack_norm, method="lipschitz")
+    exact = np.where(y == 0, 2 * X[:, 0], -2 * X[:, 0]) - 2 * 0.2  # min over |delta_1| <= eps
+    np.testing.assert_allclose(cm.margins, exact, rtol=0, atol=1e-11)

@@ -17,7 +17,7 @@ import pytest
 from _exact_margins import exact_margins
 
 from radbound.attacks import adversarial_margins, linear_worst_case
-from radbound.certify import certified_margins
+from radbound.certify import certified_margins, certify
 from radbound.certify._layers import LayerOps
 from radbound.certify.margins import _Propagation, _specifications, _ThreatSet
 from radbound.networks import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
@@ -68,14 +68,27 @@ def test_linear_models_are_certified_exactly(method, p):
         W, b = rng.normal(size=(K, 6)), rng.normal(size=K)
         X, y = rng.normal(size=(9, 6)), rng.integers(0, K, 9)
         ref = adversarial_margins(W, b, X, y, eps=0.3, attack_norm=p)
-        cm = certified_margins((W, b), X, y, eps=0.3, attack_norm=p, method=method)
+        cm = certify((W, b), X, y, eps=0.3, attack_norm=p, method=method)
         assert cm.exact
         assert np.all(np.abs(cm.margins - ref) <= tol(ref))
     w, b0 = rng.normal(size=6), 0.4  # binary: labels in {-1, +1}, margin y f(x')
     yb = rng.choice([-1.0, 1.0], 9)
     ref = adversarial_margins(w, b0, X, yb, eps=0.3, attack_norm=p)
-    cm = certified_margins((w, b0), X, yb, eps=0.3, attack_norm=p, method=method)
+    cm = certify((w, b0), X, yb, eps=0.3, attack_norm=p, method=method)
     assert np.all(np.abs(cm.margins - ref) <= tol(ref))
+
+
+def test_linear_model_classes_are_mapped_to_rows():
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(3, 5)), rng.normal(size=3)
+    model = LinearModel(W, b, "softmax", 0.0, 0.0, INF, 0.0, "fast", classes=[2, 5, 9])
+    X, labels = rng.normal(size=(8, 5)), rng.choice([2, 5, 9], 8)
+    rows = model.class_index(labels)
+    ref = adversarial_margins(W, b, X, rows, eps=0.1)
+    cm = certify(model, X, labels, eps=0.1)
+    assert np.all(np.abs(cm.margins - ref) <= tol(ref))
+    with pytest.raises(ValueError, match="classes"):
+        certify(model, X, np.zeros(8, int), eps=0.1)
 
 
 def test_linear_model_object_and_clip_box_are_exact():
@@ -85,7 +98,7 @@ def test_linear_model_object_and_clip_box_are_exact():
     X, y = rng.uniform(0, 1, size=(20, 8)), rng.integers(0, 4, 20)
     ref = linear_worst_case(W, b, X, y, eps=0.2, clip=(0, 1)).margins  # exact for l_inf with clip
     for method in ("ibp", "crown"):
-        cm = certified_margins(model, X, y, eps=0.2, clip=(0, 1), method=method)
+        cm = certify(model, X, y, eps=0.2, clip=(0, 1), method=method)
         assert np.all(np.abs(cm.margins - ref) <= tol(ref))
     # a conv layer without nonlinearity is affine too: exact, equal to its unrolled matrix
     conv = Conv2d(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3), padding="same", padding_mode="circular")
@@ -95,7 +108,7 @@ def test_linear_model_object_and_clip_box_are_exact():
     Xc, yc = rng.normal(size=(5, 16)), rng.integers(0, 48, 5)
     for p in (2.0, INF):
         ref = adversarial_margins(A.T, bias, Xc, yc, eps=0.1, attack_norm=p)
-        cm = certified_margins(net, Xc, yc, eps=0.1, attack_norm=p, method="ibp")
+        cm = certify(net, Xc, yc, eps=0.1, attack_norm=p, method="ibp")
         assert cm.exact and np.all(np.abs(cm.margins - ref) <= tol(ref))
 
 
@@ -105,7 +118,7 @@ def test_eps_zero_gives_the_natural_margin():
     X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, 7)
     nat = natural_margins(net, X, y)
     for method in ("ibp", "crown"):
-        cm = certified_margins(net, X, y, eps=0.0, method=method)
+        cm = certify(net, X, y, eps=0.0, method=method)
         assert np.all(np.abs(cm.margins - nat) <= tol(nat))
 
 
@@ -129,7 +142,7 @@ def test_mlp_certificates_below_exact_worst_case_linf(seed):
     for method, inter, slope in itertools.product(
         ("ibp", "crown"), ("crown", "ibp"), ("adaptive", "zero", "parallel")
     ):
-        cm = certified_margins(net, X, y, eps=eps, method=method, intermediate=inter, lower_slope=slope)
+        cm = certify(net, X, y, eps=eps, method=method, intermediate=inter, lower_slope=slope)
         assert np.all(cm.margins <= exact + tol(exact)), (method, inter, slope)
 
 
@@ -140,9 +153,9 @@ def test_mlp_certificates_below_exact_worst_case_clipped_and_binary(seed):
     X, y = rng.uniform(0, 1, size=(2, 3)), rng.choice([-1.0, 1.0], 2)
     exact = exact_margins(net, X, y, 0.3, clip=(0, 1))
     for method in ("ibp", "crown"):
-        cm = certified_margins(net, X, y, eps=0.3, clip=(0, 1), method=method)
+        cm = certify(net, X, y, eps=0.3, clip=(0, 1), method=method)
         assert np.all(cm.margins <= exact + tol(exact))
-        unclipped = certified_margins(net, X, y, eps=0.3, method=method)
+        unclipped = certify(net, X, y, eps=0.3, method=method)
         assert np.all(unclipped.margins <= cm.margins + tol(cm.margins))  # a larger set certifies less
 
 
@@ -154,10 +167,10 @@ def test_mlp_certificates_below_exact_worst_case_l2(seed):
     exact = exact_margins(net, X, y, 0.5, norm=2.0)
     # cvxpy/Clarabel solves each cone program to ~1e-8
     for method in ("ibp", "crown"):
-        cm = certified_margins(net, X, y, eps=0.5, attack_norm=2, method=method)
+        cm = certify(net, X, y, eps=0.5, attack_norm=2, method=method)
         assert np.all(cm.margins <= exact + 1e-7 * (1 + np.abs(exact)))
     clipped = exact_margins(net, X, y, 0.5, norm=2.0, clip=(0, 1))
-    cm = certified_margins(net, X, y, eps=0.5, attack_norm=2, clip=(0, 1))
+    cm = certify(net, X, y, eps=0.5, attack_norm=2, clip=(0, 1))
     assert np.all(cm.margins <= clipped + 1e-7 * (1 + np.abs(clipped)))
 
 
@@ -170,7 +183,7 @@ def test_conv_maxpool_certificates_below_exact_worst_case(mode, seed):
         X, y = rng.normal(size=(1, 9)), rng.integers(0, 3, 1)
         exact = exact_margins(net, X, y, 0.15)
         for method in ("ibp", "crown"):
-            cm = certified_margins(net, X, y, eps=0.15, method=method, intermediate="crown")
+            cm = certify(net, X, y, eps=0.15, method=method, intermediate="crown")
             assert np.all(cm.margins <= exact + tol(exact)), (pool, method)
 
 
@@ -181,7 +194,7 @@ def test_maxpool_relaxation_on_the_input_box(seed):
     net = Network([MaxPool2d(2, 1), Flatten(), Dense(rng.normal(size=(3, 4)), rng.normal(size=3))], (1, 3, 3))
     X, y = rng.normal(size=(2, 9)), rng.integers(0, 3, 2)
     exact = exact_margins(net, X, y, 0.5)
-    crown = certified_margins(net, X, y, eps=0.5, method="crown")
+    crown = certify(net, X, y, eps=0.5, method="crown")
     assert np.all(crown.margins <= exact + tol(exact))
 
 
@@ -191,13 +204,25 @@ def test_one_hidden_layer_sdp_below_exact_worst_case():
     net = mlp(rng, 2, [3], 3)
     X, y = rng.normal(size=(3, 2)), np.array([0, 1, 2])
     exact = exact_margins(net, X, y, 0.3)
-    cm = certified_margins(net, X, y, eps=0.3, method="sdp")
+    cm = certify(net, X, y, eps=0.3, method="sdp")
     assert cm.method == "sdp" and not cm.exact
     assert np.all(cm.margins <= exact + 1e-7 * (1 + np.abs(exact)))  # certified dual value of the SDP
+    with pytest.raises(TypeError, match="X must be real"):
+        certified_margins(net, X + 0j, y, eps=0.1)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        certified_margins(net, np.full(X.shape, "a"), y, eps=0.1)
+    with pytest.raises(ValueError, match="X must be a rectangular array"):
+        certified_margins(net, [[0.0] * 144, [0.0]], y[:2], eps=0.1)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        certified_margins(net, X, y, eps=0.1, solver="mosek")
+    with pytest.raises((OverflowError, ValueError), match="eps too large|overflow"):
+        certified_margins(net, X, y, eps=1e308)
+    with pytest.raises(ValueError, match="net: b must have 3 entries"):
+        certified_margins((np.ones((3, 2)), np.ones(2)), np.zeros((1, 2)), [0], eps=0.1)
     binary = mlp(rng, 2, [3], 1)
     yb = np.array([1.0, -1.0, 1.0])
     ex_b = exact_margins(binary, X, yb, 0.3)
-    cb = certified_margins(binary, X, yb, eps=0.3, method="sdp")
+    cb = certify(binary, X, yb, eps=0.3, method="sdp")
     assert np.all(cb.margins <= ex_b + 1e-7 * (1 + np.abs(ex_b)))
 
 
@@ -222,8 +247,8 @@ def test_crown_is_never_looser_than_ibp(seed):
     net = mlp(rng, 5, [8, 8, 6], 4) if seed % 2 else tiny_cnn(rng, "zeros", (2, 1), K=4)
     X, y = rng.normal(size=(10, net.input_dim)), rng.integers(0, 4, 10)
     for eps in (0.01, 0.1, 0.5):
-        ibp = certified_margins(net, X, y, eps=eps, method="ibp").margins
-        crown = certified_margins(net, X, y, eps=eps, method="crown").margins
+        ibp = certify(net, X, y, eps=eps, method="ibp").margins
+        crown = certify(net, X, y, eps=eps, method="crown").margins
         assert np.all(crown >= ibp)
         # with lower slope 0 and IBP pre-activation bounds, CROWN dominates IBP on every
         # specification by construction (each backward step only tightens an interval bound)
@@ -235,8 +260,8 @@ def test_crown_is_tighter_than_ibp_on_a_deep_mlp():
     rng = np.random.default_rng(70)
     net = mlp(rng, 10, [20, 20, 20], 5)
     X, y = rng.normal(size=(30, 10)), rng.integers(0, 5, 30)
-    ibp = certified_margins(net, X, y, eps=0.05, method="ibp").margins
-    crown = certified_margins(net, X, y, eps=0.05, method="crown").margins
+    ibp = certify(net, X, y, eps=0.05, method="ibp").margins
+    crown = certify(net, X, y, eps=0.05, method="crown").margins
     assert np.mean(crown - ibp) > 0.1 * np.mean(np.abs(ibp))
 
 
@@ -267,7 +292,7 @@ def test_certificates_below_random_feasible_points_on_a_cnn():
     X, y = rng.uniform(0, 1, size=(6, 144)), rng.integers(0, 10, 6)
     eps = 0.02
     for method in ("ibp", "crown"):
-        cm = certified_margins(net, X, y, eps=eps, method=method, clip=(0, 1))
+        cm = certify(net, X, y, eps=eps, method=method, clip=(0, 1))
         for i in range(len(X)):
             pts = np.clip(X[i] + rng.choice([-eps, eps], size=(500, 144)), 0, 1)
             pts = np.vstack([pts, np.clip(X[i] + rng.uniform(-eps, eps, size=(500, 144)), 0, 1)])
@@ -304,7 +329,7 @@ def test_certificates_below_pgd_on_a_cnn():
         pgd = margin_pgd(net, X, y, eps)
         assert np.all(pgd <= natural_margins(net, X, y))
         for method in ("ibp", "crown"):
-            cm = certified_margins(net, X, y, eps=eps, method=method, clip=(0, 1))
+            cm = certify(net, X, y, eps=eps, method=method, clip=(0, 1))
             assert np.all(cm.margins <= pgd + 1e-9)
 
 
@@ -328,10 +353,8 @@ def test_numpy_and_torch_give_equal_numbers(mode):
     net = Network(layers, (2, 6, 6))
     X, y = rng.uniform(0, 1, size=(7, 72)), rng.integers(0, 4, 7)
     for method, p, clip in itertools.product(("ibp", "crown"), (2.0, INF), (None, (0.0, 1.0))):
-        a = certified_margins(
-            net, X, y, eps=0.05, attack_norm=p, clip=clip, method=method, intermediate="crown"
-        )
-        b = certified_margins(
+        a = certify(net, X, y, eps=0.05, attack_norm=p, clip=clip, method=method, intermediate="crown")
+        b = certify(
             net,
             torch.tensor(X),
             torch.tensor(y),
@@ -350,8 +373,8 @@ def test_chunking_does_not_change_the_numbers():
     rng = np.random.default_rng(91)
     net = small_cnn(rng)
     X, y = rng.uniform(0, 1, size=(9, 144)), rng.integers(0, 10, 9)
-    a = certified_margins(net, X, y, eps=0.01, method="crown")
-    b = certified_margins(net, X, y, eps=0.01, method="crown", chunk_size=2)
+    a = certify(net, X, y, eps=0.01, method="crown")
+    b = certify(net, X, y, eps=0.01, method="crown", chunk_size=2)
     assert np.allclose(a.margins, b.margins, rtol=1e-12, atol=1e-12)
 
 
@@ -359,7 +382,7 @@ def test_result_reports_what_was_certified():
     rng = np.random.default_rng(92)
     net = small_cnn(rng)
     X, y = rng.uniform(0, 1, size=(4, 144)), rng.integers(0, 10, 4)
-    cm = certified_margins(net, X, y, eps=0.0, method="crown", clip=(0, 1))
+    cm = certify(net, X, y, eps=0.0, method="crown", clip=(0, 1))
     assert cm.intermediate == ("first-layer", "crown", "crown")
     assert cm.lower_slope == "adaptive" and cm.method == "crown" and not cm.exact
     assert len(cm) == 4 and cm.pairwise.shape == (4, 10)
@@ -368,7 +391,7 @@ def test_result_reports_what_was_certified():
     assert cm.certified_accuracy == float(np.mean(natural_margins(net, X, y) > 0))
     assert "||x' - x_i||_inf <= 0" in cm.statement and "[0, 1]^d" in cm.statement
     assert "crown" in repr(cm)
-    ibp_plan = certified_margins(net, X, y, eps=0.1, method="crown", intermediate="ibp").intermediate
+    ibp_plan = certify(net, X, y, eps=0.1, method="crown", intermediate="ibp").intermediate
     assert ibp_plan == ("first-layer", "ibp", "ibp")
 
 
@@ -377,12 +400,41 @@ def test_torch_module_is_accepted():
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
     net = Network.from_torch(model, (3,))
     X, y = np.random.default_rng(0).normal(size=(5, 3)), np.array([0, 1, 0, 1, 1])
-    a = certified_margins(model, X, y, eps=0.1)
-    b = certified_margins(net, X, y, eps=0.1)
+    a = certify(model, X, y, eps=0.1)
+    b = certify(net, X, y, eps=0.1)
     assert np.array_equal(a.margins, b.margins)
 
 
 # --------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
+# the return values: certified_margins gives the margins alone, certify the typed result
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["ibp", "crown", "sdp"])
+def test_certified_margins_returns_one_float64_bound_per_sample(method):
+    rng = np.random.default_rng(95)
+    net = mlp(rng, 4, [6], 3)
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, 7)
+    m = certified_margins(net, X, y, eps=0.05, method=method)
+    assert isinstance(m, np.ndarray) and m.shape == (7,) and m.dtype == np.float64
+    assert np.array_equal(m, certify(net, X, y, eps=0.05, method=method).margins)
+    nat = natural_margins(net, X, y)
+    assert np.all(m <= nat + tol(nat))  # a lower bound on the margin at x itself
+    with pytest.raises(TypeError):  # options are keywords
+        certified_margins(net, X, y, 0.05)
+
+
+def test_certified_margins_of_tensors_is_a_tensor():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(96)
+    net = small_cnn(rng)
+    X, y = rng.uniform(0, 1, size=(3, 144)), rng.integers(0, 10, 3)
+    for dtype in (torch.float64, torch.float32):
+        m = certified_margins(net, torch.tensor(X, dtype=dtype), torch.tensor(y), eps=0.01, method="crown")
+        assert isinstance(m, torch.Tensor) and m.shape == (3,) and m.dtype == dtype
+    ref = certified_margins(net, X, y, eps=0.01, method="crown")
+    assert np.allclose(m.double().numpy(), ref, rtol=1e-4, atol=1e-4)  # float32 rounding of O(1) margins
+
+
 # bad input: named errors before any work
 # --------------------------------------------------------------------------------------------------
 def test_bad_input_is_refused_clearly():
@@ -411,6 +463,18 @@ def test_bad_input_is_refused_clearly():
         certified_margins("net", X, y, eps=0.1)
     with pytest.raises(TypeError, match="clip must be None or a pair"):
         certified_margins(net, X, y, eps=0.1, clip=1.0)
+    with pytest.raises(TypeError, match="X must be real"):
+        certified_margins(net, X + 0j, y, eps=0.1)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        certified_margins(net, np.full(X.shape, "a"), y, eps=0.1)
+    with pytest.raises(ValueError, match="X must be a rectangular array"):
+        certified_margins(net, [[0.0] * 144, [0.0]], y[:2], eps=0.1)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        certified_margins(net, X, y, eps=0.1, solver="mosek")
+    with pytest.raises((OverflowError, ValueError), match="eps too large|overflow"):
+        certified_margins(net, X, y, eps=1e308)
+    with pytest.raises(ValueError, match="net: b must have 3 entries"):
+        certified_margins((np.ones((3, 2)), np.ones(2)), np.zeros((1, 2)), [0], eps=0.1)
     binary = mlp(rng, 2, [3], 1)
     with pytest.raises(ValueError, match=r"y must have entries in \{-1, \+1\}"):
         certified_margins(binary, np.zeros((2, 2)), np.array([0, 1]), eps=0.1)

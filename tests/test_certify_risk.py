@@ -8,7 +8,7 @@ import pytest
 
 from radbound.attacks import linear_robust_accuracy, ramp_risk
 from radbound.bounds import generalization
-from radbound.certify import CertifiedRisk, certified_margins, certified_risk
+from radbound.certify import CertifiedRisk, certified_risk, certify
 from radbound.networks import Network
 
 
@@ -36,7 +36,7 @@ def test_network_certified_risk_is_above_the_risk_under_attack():
         cr = certified_risk(net, X, y, eps=0.02, method=method, clip=(0, 1), margin=1.0)
         assert not cr.exact and cr.method == method and cr.n == 30
         assert cr.value >= float(np.mean(np.clip(1 - attacked / 1.0, 0, 1))) - 1e-12
-        cm = certified_margins(net, X, y, eps=0.02, method=method, clip=(0, 1))
+        cm = certify(net, X, y, eps=0.02, method=method, clip=(0, 1))
         assert CertifiedRisk.from_margins(cm, margin=1.0) == cr
 
 

@@ -35,6 +35,15 @@ def test_clopper_pearson_covers_at_the_nominal_rate():
         miss = clopper_pearson_lower(k, n, alpha) > p
         assert binom.pmf(k[miss], n, p).sum() <= alpha + 1e-12
     assert clopper_pearson_lower(0, 10, 0.05) == 0.0
+    for k, n, match in (
+        (11, 10, "k must hold integer counts"),
+        (1.5, 10, "k must hold"),
+        (1, 0, "n must be"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            clopper_pearson_lower(k, n, 0.05)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        clopper_pearson_lower(1, 10, 1.5)
 
 
 def test_certified_radius_is_below_the_exact_radius_at_the_nominal_rate():
@@ -96,6 +105,43 @@ def test_multiclass_network_seeds_and_batches():
     assert np.array_equal(a.counts, d.counts)
 
 
+def test_linear_model_classes_label_the_predictions():
+    from radbound.train import LinearModel
+
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    model = LinearModel(W, np.zeros(3), "softmax", 0.0, 0.0, np.inf, 0.0, "fast", classes=[4, 7, 9])
+    X = np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, -3.0]])
+    cert = certify_smoothed(model, X, [4, 7, 9], sigma=0.1, n0=20, n=200, alpha=0.01, seed=0)
+    assert cert.prediction.tolist() == [4, 7, 9] and cert.correct.all()
+
+
+def test_unpacks_as_prediction_and_radius_with_documented_abstentions():
+    """``prediction, radius = certify_smoothed(...)``; abstentions: -1 (multi-class), 0 (binary), radius 0.
+
+    The points on a decision boundary have p_A = 1/2 exactly (closed form), so the upper-bounded
+    p_lower cannot exceed 1/2 except with probability alpha: CERTIFY abstains there.
+    """
+    w = np.array([1.0, 0.0])
+    X = np.array([[2.0, 0.3], [0.0, 0.5], [-2.0, 1.0]])  # the middle point lies on the hyperplane
+    prediction, radius = certify_smoothed(
+        (w, 0.0), X, [1, 1, -1], sigma=0.5, n0=50, n=500, alpha=0.001, seed=0
+    )
+    cert = certify_smoothed((w, 0.0), X, [1, 1, -1], sigma=0.5, n0=50, n=500, alpha=0.001, seed=0)
+    assert np.array_equal(prediction, cert.prediction) and np.array_equal(radius, cert.radius)
+    assert prediction.tolist() == [1.0, 0.0, -1.0] and cert.abstain.tolist() == [False, True, False]
+    assert radius[1] == 0 and np.all(radius[[0, 2]] > 0) and np.all(radius[[0, 2]] < 2.0)
+    W = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, -5.0]])  # classes 0 and 1 tie on x_1 = 0
+    prediction, radius = certify_smoothed(
+        (W, None), X[:2], None, sigma=0.5, n0=50, n=500, alpha=0.001, seed=0
+    )
+    assert prediction.tolist() == [0, -1] and radius[1] == 0 and radius[0] > 0
+    # a Generator seed: the same streams as the int seed it was made from
+    again = certify_smoothed((W, None), X[:2], sigma=0.5, n0=50, n=500, seed=np.random.default_rng(0))
+    assert np.array_equal(
+        again.counts, certify_smoothed((W, None), X[:2], sigma=0.5, n0=50, n=500, seed=0).counts
+    )
+
+
 def test_bad_input_is_refused_clearly():
     w = np.ones(2)
     X = np.zeros((2, 2))
@@ -109,3 +155,23 @@ def test_bad_input_is_refused_clearly():
         certify_smoothed((w, 0.0), np.full((2, 2), np.nan), sigma=1.0)
     with pytest.raises(TypeError, match="model must be"):
         certify_smoothed("model", X, sigma=1.0)
+    with pytest.raises(ValueError, match="n0 must be at most"):
+        certify_smoothed((w, 0.0), X, sigma=1.0, n0=10**9)
+    with pytest.raises(TypeError, match="X must be real"):
+        certify_smoothed((w, 0.0), X + 1j, sigma=1.0)
+    with pytest.raises(ValueError, match="X must have shape"):
+        certify_smoothed(Network.from_arrays([np.ones((3, 2)), np.ones((2, 3))]), np.zeros((2, 3)), sigma=1.0)
+    with pytest.raises(ValueError, match="^model: "):
+        certify_smoothed((np.full((2, 2), np.nan), None), X, sigma=1.0)
+    with pytest.raises(ValueError, match="b must have 2 entries"):
+        certify_smoothed((np.ones((2, 2)), np.ones(3)), X, sigma=1.0)
+
+
+def test_radius_stays_finite_when_the_lower_bound_rounds_to_one():
+    """alpha near 1 and every draw in class A: p_lower = alpha^(1/n) rounds to 1 in float64, while
+    1 - p_lower = -expm1(log(alpha) / n) does not; the radius is sigma Phi^{-1}(p_lower) from it."""
+    w, X = np.array([1.0, 0.0]), np.array([[50.0, 0.0]])
+    alpha, n, sigma = 1 - 1e-15, 100, 0.5
+    cert = certify_smoothed((w, 0.0), X, sigma=sigma, n0=10, n=n, alpha=alpha, seed=0)
+    assert cert.counts[0, 1] == n and np.isfinite(cert.radius[0])
+    assert cert.radius[0] == pytest.approx(sigma * norm.isf(-np.expm1(np.log(alpha) / n)), rel=1e-6)

@@ -1,4 +1,4 @@
-"""``radbound certify``: the numbers printed are those of radbound.certify.certified_margins."""
+"""``radbound certify``: the numbers printed are those of radbound.certify.certify."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from radbound.attacks import linear_robust_accuracy
-from radbound.certify import certified_margins
+from radbound.certify import certified_margins, certify
 from radbound.cli import main
 from radbound.networks import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 
@@ -60,11 +60,11 @@ def test_certify_network_json_matches_the_api(files, capsys):
     assert out["n"] == 40 and out["clip"] == [0.0, 1.0]
     rows = {r["method"]: r for r in out["results"]}
     for method in ("ibp", "crown"):
-        cm = certified_margins(net, X, y, eps=0.02, method=method, clip=(0, 1))
+        cm = certify(net, X, y, eps=0.02, method=method, clip=(0, 1))
         assert rows[method]["certified_accuracy"] == cm.certified_accuracy
         assert rows[method]["mean_margin"] == pytest.approx(float(np.mean(cm.margins)), rel=1e-12)
     assert rows["natural (eps = 0)"]["certified_accuracy"] == float(
-        np.mean(certified_margins(net, X, y, eps=0.0).margins > 0)
+        np.mean(certified_margins(net, X, y, eps=0.0) > 0)
     )
 
 
@@ -105,3 +105,31 @@ def test_certify_reports_bad_input(files, capsys):
         ["certify", "--model", str(path / "net.npz"), "--data", str(path / "data.npz"), "--eps", "-1"]
     )
     assert code == 2 and "eps must be finite and >= 0" in capsys.readouterr().err
+
+
+def test_certify_a_saved_linear_model_with_its_classes(tmp_path, capsys):
+    from radbound.train import LinearModel
+
+    rng = np.random.default_rng(5)
+    W, b = rng.normal(size=(3, 6)), rng.normal(size=3)
+    model = LinearModel(W, b, "softmax", 0.0, 0.0, np.inf, 0.0, "fast", classes=[3, 8, 9])
+    model.save(tmp_path / "model.npz")
+    X, y = rng.normal(size=(30, 6)), rng.choice([3, 8, 9], 30)
+    np.savez(tmp_path / "d.npz", x=X, y=y)
+    out = run_json(
+        capsys,
+        [
+            "certify",
+            "--model",
+            str(tmp_path / "model.npz"),
+            "--data",
+            str(tmp_path / "d.npz"),
+            "--eps",
+            "0.1",
+            "--method",
+            "crown",
+            "--json",
+        ],
+    )
+    expected = linear_robust_accuracy(W, b, X, model.class_index(y), eps=0.1)
+    assert out["results"][1]["certified_accuracy"] == expected and out["results"][1]["exact"]

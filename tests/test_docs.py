@@ -297,6 +297,24 @@ def test_backends_page_says_the_gpu_path_was_not_run():
     assert "NOT been run on a GPU" in text
 
 
+def test_backends_page_lists_every_torch_module_as_never_run_on_a_gpu():
+    """Each module that imports torch is named in the page's list of what never ran on a GPU."""
+    text = (DOCS / "backends.md").read_text(encoding="utf-8")
+    section = text[text.index("### Never run on a GPU") :]
+    package = ROOT / "radbound"
+    uses_torch = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if any(part.startswith("_") for part in parts) and path.name != "__init__.py":
+            continue  # private helpers: reached through the public modules
+        if re.search(r"^\s*(import torch|from torch)|_torch\(\)", path.read_text(encoding="utf-8"), re.M):
+            uses_torch.append(".".join(p for p in parts if p != "__init__"))
+    assert len(uses_torch) >= 5
+    # a module is named by itself or by its package (e.g. radbound.certify for radbound.certify.margins)
+    named = [m for m in uses_torch if m in section or m.rsplit(".", 1)[0] + "`" in section]
+    assert sorted(set(uses_torch) - set(named)) == []
+
+
 def test_network_training_without_torch_says_how_to_install(monkeypatch):
     """Without torch, radbound.train.network names the CPU and the GPU way to install it."""
     import radbound.train.network as network
@@ -304,6 +322,34 @@ def test_network_training_without_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "torch", None)  # `import torch` now fails
     with pytest.raises(ModuleNotFoundError, match=r"download\.pytorch\.org/whl/cpu.*make setup TORCH=cpu"):
         network.paper_network()
+
+
+def test_backend_without_torch_says_how_to_install(monkeypatch):
+    """backend='torch' without torch names the CPU index and the CUDA build, as the README does."""
+    from radbound._backend import TORCH_INSTALL, get_backend
+
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    with pytest.raises(ImportError, match=re.escape(TORCH_INSTALL)):
+        get_backend(backend="torch")
+    assert "download.pytorch.org/whl/cpu" in TORCH_INSTALL and "CUDA" in TORCH_INSTALL
+
+
+def test_no_text_calls_a_plain_torch_pin_a_cpu_build():
+    """On Linux a plain ``torch==VERSION`` from the default index is the CUDA build: a
+    sentence that pins torch and speaks of a CPU build must name the CPU wheel index, the CUDA build
+    or this machine's disk."""
+    files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "pyproject.toml", *DOCS.rglob("*.md")]
+    files += sorted((ROOT / "radbound").rglob("*.py"))
+    bad = []
+    for path in files:
+        if "_build" in path.parts:
+            continue
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for sentence in re.split(r"(?<=[.;])\s+(?=[A-Z`(#])", text):
+            if re.search(r"torch==\S+", sentence) and re.search(r"\bCPU\b", sentence, re.I):
+                if not re.search(r"whl/cpu|CPU_INDEX|local disk|CPU wheel index|CUDA", sentence):
+                    bad.append(f"{path.relative_to(ROOT)}: {sentence[:300]}")
+    assert bad == []
 
 
 def _parameter_problems(name: str, func) -> list[str]:

@@ -270,7 +270,7 @@ def test_plot_only_reads_only_the_files(toy, tmp_path):
 
 
 # ---------------------------------------------------------------- discovery and bad input
-def test_discovery_order_and_requires(sdir, tmp_path, monkeypatch, capsys):
+def test_discovery_order_and_requires(sdir, tmp_path, monkeypatch, caplog):
     other = tmp_path / "other"
     other.mkdir()
     monkeypatch.setenv("RADBOUND_STUDIES", str(other))
@@ -300,7 +300,7 @@ def test_discovery_order_and_requires(sdir, tmp_path, monkeypatch, capsys):
         )
         == 0
     )
-    err = capsys.readouterr().err
+    err = caplog.text  # a warning record of the logger radbound.cli (on stderr when run by main())
     assert "skipping needs" in err and "no_such_module_radbound" in err
     assert (tmp_path / "o" / "toy.png").exists() and not (tmp_path / "o" / "needs.csv").exists()
     with pytest.raises(ValueError, match="needs no_such_module_radbound, which is not installed"):
@@ -365,7 +365,7 @@ def test_study_list_prints_every_study(sdir, capsys):
     assert capsys.readouterr().out.startswith("toy: toy")
 
 
-def test_all_skips_a_study_whose_config_cannot_run_here(sdir, tmp_path, capsys):
+def test_all_skips_a_study_whose_config_cannot_run_here(sdir, tmp_path, caplog):
     """'all' skips (with its reason) a study whose validate() refuses the config; alone it is an error."""
     blocked = TOY.replace('name="toy"', 'name="blocked"').replace(
         'description="toy"', 'description="toy", validate=_refuse'
@@ -379,7 +379,7 @@ def test_all_skips_a_study_whose_config_cannot_run_here(sdir, tmp_path, capsys):
     assert (
         _cli(["study", "all", "--quick", "--studies-dir", str(sdir), "--out", str(out), "--no-progress"]) == 0
     )
-    err = capsys.readouterr().err
+    err = caplog.text  # a warning record of the logger radbound.cli (on stderr when run by main())
     assert "skipping blocked: needs the full MNIST files" in err
     assert (out / "toy.csv").exists() and not (out / "blocked.csv").exists()
     with pytest.raises(ValueError, match="needs the full MNIST files"):

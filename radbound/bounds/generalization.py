@@ -287,6 +287,17 @@ def generalization(
       (:ref:`theory-certified-empirical`); the bound is then about the adversarial risk, its name ends in
       ``"-certified"`` and its notes say which certificate gave the term. The complexity must be that of
       the ADVERSARIAL loss class at a margin at most the certificate's.
+    - **Pairing rule** (:ref:`theory-pairing`). A complexity Bound records its loss class
+      (``Bound.loss_class``); pairings that are not theorems raise ``ValueError`` naming a valid
+      alternative: a certified (IBP, CROWN, SDP) term with a natural-class complexity,
+      ``risk="adversarial"`` with a natural class (``risk="natural"`` with an adversarial one), a
+      certificate and an adversarial class at different ``eps`` or attack norms, a clipped certificate,
+      a complexity Bound without a recorded class next to a certified term, and a risk Bound (a
+      generalization bound, :func:`surrogate_margin_bound`) used as a complexity. A Lipschitz
+      certificate (``method="lipschitz"``) whose shift is at least the class's (``lipschitz=
+      bound.loss_class.lipschitz``) pairs with a natural network class: the Lipschitz route of
+      :ref:`theory-lipschitz-adversarial` (status at best ``"derived"``). A number or an Estimate
+      is the caller's assertion about its class.
 
     Parameters
     ----------
@@ -302,8 +313,8 @@ def generalization(
     margin : float, optional
         :math:`\gamma > 0`; see above.
     risk : {"natural", "adversarial"}, optional
-        Which risk is bounded (a label for the statement); default ``"natural"``, or ``"adversarial"``
-        for a certified empirical term.
+        Which risk is bounded; default: that of the complexity Bound's loss class (``"adversarial"``
+        for an adversarial class at ``eps > 0`` or a certified empirical term, else ``"natural"``).
     mc_range : float, optional
         Bound on :math:`|\sup(\sigma)/n|` for a Monte-Carlo Estimate without interval (Hoeffding).
     posthoc : bool, default True

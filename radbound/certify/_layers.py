@@ -57,17 +57,21 @@ class LayerOps:
         """Layer ``i`` (Dense or Conv2d) on a batch ``x`` of shape ``(N, *shapes[i])``."""
         layer, p = self.net.layers[i], self._params[i]
         W = p["absW"] if absolute else p["W"]
+        b = p["b"] if bias else None
+        if self.torch:
+            import torch
+
+            if isinstance(layer, Dense):
+                return torch.nn.functional.linear(x, W, b)
+            return self._torch_conv(x, W, b, p["geom"])
         if isinstance(layer, Dense):
             out = x @ W.T
-            if bias and p["b"] is not None:
-                out = out + p["b"]
+            if b is not None:
+                out += b
             return out
-        if self.torch:
-            out = self._torch_conv(x, W, p["geom"])
-        else:
-            out = (p["abs_layer"] if absolute else layer).forward(x, linear_only=True)
-        if bias and p["b"] is not None:
-            out = out + p["b"][:, None, None]
+        out = (p["abs_layer"] if absolute else layer).forward(x, linear_only=True)
+        if b is not None:
+            out += b[:, None, None]
         return out
 
     def adjoint(self, i: int, y: Any) -> Any:
@@ -114,10 +118,13 @@ class LayerOps:
             return x.index_select(2, ih).index_select(3, iw)
         return torch.nn.functional.pad(x, (pl, pr, pt, pb))
 
-    def _torch_conv(self, x: Any, W: Any, g: dict[str, Any]) -> Any:
+    def _torch_conv(self, x: Any, W: Any, b: Any, g: dict[str, Any]) -> Any:
         import torch
 
-        return torch.nn.functional.conv2d(self._torch_pad(x, g), W, stride=g["stride"])
+        pt, pb, pl, pr = g["pads"]
+        if g["mode"] == "zeros" and pt == pb and pl == pr:  # torch pads symmetrically itself
+            return torch.nn.functional.conv2d(x, W, b, stride=g["stride"], padding=(pt, pl))
+        return torch.nn.functional.conv2d(self._torch_pad(x, g), W, b, stride=g["stride"])
 
     def _torch_conv_adjoint(self, y: Any, W: Any, g: dict[str, Any]) -> Any:
         import torch
@@ -165,14 +172,12 @@ class LayerOps:
 
     def pool_max(self, i: int, x: Any) -> Any:
         """Max-pooling layer ``i`` on a batch ``(N, C, H, W)``."""
-        if self._tiled(i):
-            layer = self.net.layers[i]
-            (kh, kw) = layer.kernel_size
-            _, oh, ow = self.shapes[i + 1]
-            n, c = x.shape[0], x.shape[1]
-            t = x[:, :, : oh * kh, : ow * kw].reshape(n, c, oh, kh, ow, kw)
-            return t.amax(dim=(3, 5)) if self.torch else t.max(axis=(3, 5))
-        return self.nx.max(self.pool_windows(i, x), axis=-1)
+        layer = self.net.layers[i]
+        if self.torch:
+            import torch
+
+            return torch.nn.functional.max_pool2d(x, layer.kernel_size, layer.stride)
+        return layer.forward(x)
 
     def pool_scatter(self, i: int, coef: Any, choice: Any) -> Any:
         """Route ``coef`` ``(N, C, oh, ow)`` of pooling layer ``i`` to the window entry ``choice``.

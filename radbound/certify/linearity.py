@@ -21,7 +21,6 @@ import numpy as np
 from .._backend import get_backend
 from .._lp import dual_exponent, norm
 from .._validation import (
-    as_real_array,
     check_binary_labels,
     check_choice,
     check_exponent,
@@ -35,7 +34,7 @@ from .._validation import (
 from ..attacks import check_ball
 from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ._layers import LayerOps
-from ._models import as_network, is_affine, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs, real_array
 
 __all__ = ["LocalLinearity", "local_linearity"]
 
@@ -283,6 +282,11 @@ def local_linearity(
     True
     """
     eps = check_nonnegative(eps, "eps")
+    if not math.isfinite(2.0 * eps):
+        raise ValueError(
+            f"eps must be below {np.finfo(np.float64).max / 2:.3g} (the ball's diameter overflows), "
+            f"got {eps!r}"
+        )
     r = check_exponent(attack_norm, "attack_norm")
     if r not in (2.0, math.inf):
         raise ValueError(f"attack_norm must be 2 or inf, got {attack_norm!r}")
@@ -292,9 +296,10 @@ def local_linearity(
     step_size = 2.5 * eps / max(steps, 1) if step_size is None else check_positive(step_size, "step_size")
     use_torch = is_torch_tensor(X)
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
+    y = model_labels(model, y)
     net = as_network(model, sample_shape, "model")
     if not use_torch:
-        X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
+        X = real_array(X, "X")
         if not np.isfinite(X).all():
             raise ValueError("X must contain only finite values (found NaN or inf)")
         check_ball(X, eps)
@@ -310,6 +315,7 @@ def local_linearity(
         if np.isfinite(Xf).all():
             values, ok = _linear_closed_form(net, Xf, y_np, loss, binary, eps, q)
             if ok:
+                _check_finite(values, eps, Xf)
                 return LocalLinearity(values, loss, eps, r, True, "closed-form", 0, 0.0, 1)
     nx = get_backend(Xb if use_torch else None)
     ops = LayerOps(net, nx)
@@ -377,4 +383,14 @@ def local_linearity(
                 nrm = norm(ascent.reshape(n, -1), 2.0, axis=-1).reshape(n, *([1] * (delta.ndim - 1)))
                 step = ascent / nx.maximum(nrm, 1e-300)
             delta = project(delta + step_size * step)
+    _check_finite(best, eps, to_np(x0))
     return LocalLinearity(best, loss, eps, r, False, "projected gradient ascent", steps, step_size, restarts)
+
+
+def _check_finite(values: np.ndarray, eps: float, X: Any) -> None:
+    """Refuse values that overflowed (NaN or inf from huge ``eps`` or inputs): never return them."""
+    if not np.isfinite(values).all():
+        raise OverflowError(
+            f"the local linearity overflows the floating-point range (eps={eps:g}, "
+            f"max |X| = {float(np.abs(np.asarray(X)).max()):g}): use a smaller eps or rescale X and the model"
+        )

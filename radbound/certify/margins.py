@@ -42,7 +42,6 @@ import numpy as np
 from .._backend import get_backend
 from .._lp import dual_exponent, norm
 from .._validation import (
-    as_real_array,
     check_binary_labels,
     check_choice,
     check_clip,
@@ -57,9 +56,9 @@ from ..networks.layers import Conv2d, Dense, Flatten, MaxPool2d, Network, ReLU
 from ..results import MarginLipschitz
 from ._layers import LayerOps
 from ._lipschitz import lipschitz_margins
-from ._models import as_network, is_affine, prepare_inputs
+from ._models import as_network, is_affine, model_labels, prepare_inputs, real_array
 
-__all__ = ["CertifiedMargins", "certified_margins"]
+__all__ = ["CertifiedMargins", "certify", "certified_margins"]
 
 _METHODS = ("crown", "ibp", "sdp", "lipschitz")
 _INTERMEDIATE = ("auto", "crown", "ibp")
@@ -73,7 +72,7 @@ _MEMORY_BUDGET = 256 * 2**20
 
 @dataclass(frozen=True)
 class CertifiedMargins:
-    r"""Certified lower bounds on the adversarial margins of a sample.
+    r"""Certified lower bounds on the adversarial margins of a sample: the result of :func:`certify`.
 
     Attributes
     ----------
@@ -244,9 +243,16 @@ class _Propagation:
         return lo, hi
 
     def _interval_linear(self, i: int, lo: Any, hi: Any) -> tuple[Any, Any]:
-        mid = self.ops.linear(i, (lo + hi) / 2)
-        rad = self.ops.linear(i, (hi - lo) / 2, bias=False, absolute=True)
-        return mid - rad, mid + rad
+        """Interval arithmetic: centre through the layer, radius through its absolute value."""
+        centre = lo + hi
+        centre *= 0.5
+        radius = hi - lo
+        radius *= 0.5
+        mid = self.ops.linear(i, centre)
+        rad = self.ops.linear(i, radius, bias=False, absolute=True)
+        low = mid - rad
+        mid += rad  # in place: mid is a fresh array
+        return low, mid
 
     def _forward(self, intermediate: tuple[str, ...]) -> None:
         nx = self.nx
@@ -511,7 +517,7 @@ def _sdp_margins(net: Network, Xf: np.ndarray, y: np.ndarray, binary: bool, eps:
 # ---------------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------------
-def certified_margins(
+def certify(
     net: Any,
     X: Any,
     y: Any,
@@ -537,6 +543,8 @@ def certified_margins(
     the margin is :math:`y_i f(x')`. For each class :math:`k \ne y_i` the specification
     :math:`(e_{y_i} - e_k)^\top f` is folded into the last linear layer, bounded from below, and
     :math:`m_i` is the smallest of these bounds (``pairwise`` keeps them all).
+    :func:`certified_margins` returns the margins :math:`m_i` alone; this function returns them
+    with what was certified and how (a :class:`CertifiedMargins`).
 
     * ``"ibp"`` (Gowal et al. 2018): boxes through the layers; the first linear layer is bounded
       exactly on :math:`\mathcal S_i`, later ones by interval arithmetic
@@ -582,7 +590,8 @@ def certified_margins(
         The centres :math:`x_i`. A torch tensor runs the computation in torch in its dtype on its
         device and returns tensors; numpy runs in float64.
     y : array of shape (n,)
-        Labels 0..K-1, or {-1, +1} for a one-output network.
+        Labels 0..K-1 (the output rows), or {-1, +1} for a one-output network; a LinearModel's
+        own class labels (its ``classes``) are mapped to rows.
     eps : float
         Attack radius :math:`\epsilon \ge 0`.
     attack_norm : float, default inf
@@ -612,6 +621,13 @@ def certified_margins(
     Returns
     -------
     CertifiedMargins
+        ``.margins`` (shape (n,), float64 for numpy inputs, a tensor for tensor inputs), the per-class
+        bounds ``.pairwise``, ``.certified_accuracy``, ``.statement``, ``.exact`` and the bound method
+        of each hidden layer ``.intermediate``.
+
+    See Also
+    --------
+    certified_margins : the margins alone.
 
     References
     ----------
@@ -634,12 +650,14 @@ def certified_margins(
 
     >>> import numpy as np
     >>> from radbound.attacks import adversarial_margins
-    >>> from radbound.certify import certified_margins
+    >>> from radbound.certify import certify
     >>> rng = np.random.default_rng(0)
     >>> W, b, X, y = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(4, 5)), [0, 1, 2, 0]
-    >>> cm = certified_margins((W, b), X, y, eps=0.1, method="ibp")
+    >>> cm = certify((W, b), X, y, eps=0.1, method="ibp")
     >>> bool(np.allclose(cm.margins, adversarial_margins(W, b, X, y, eps=0.1), rtol=0, atol=1e-12))
     True
+    >>> cm.exact, cm.pairwise.shape
+    (True, (4, 3))
     """
     method = check_choice(method, "method", _METHODS)
     check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
@@ -657,7 +675,9 @@ def certified_margins(
             "lipschitz must be None or a radbound.MarginLipschitz (e.g. bound.loss_class.lipschitz), got "
             f"{type(lipschitz).__name__}"
         )
+    check_choice(solver, "solver", ("auto", "CLARABEL", "SCS"))
     sample_shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
+    y = model_labels(net, y)
     net = as_network(net, sample_shape)
     affine = is_affine(net)
     if method == "sdp" and not affine:
@@ -675,7 +695,7 @@ def certified_margins(
     use_torch = is_torch_tensor(X) or is_torch_tensor(y)
     nx = get_backend(X if is_torch_tensor(X) else None, y if is_torch_tensor(y) else None)
     if not is_torch_tensor(X):
-        X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
+        X = real_array(X, "X")
     Xb, n = prepare_inputs(net, X)
     y_np, binary = _labels(net, y, n)
     if use_torch:
@@ -708,6 +728,7 @@ def certified_margins(
     if method == "sdp" and not affine:
         Xf = nx.to_numpy(Xt).reshape(n, -1)
         m, pair = _sdp_margins(net, Xf, y_np, binary, eps, solver)
+        _check_finite(m, eps, Xf)
         if use_torch:
             m, pair = nx.asarray(m), nx.asarray(pair)
         return CertifiedMargins(m, pair, "sdp", eps, p, box, False, (), None)
@@ -716,7 +737,9 @@ def certified_margins(
     S = 1 if binary else K - 1
     width = max(net.widths)
     if chunk_size is None:
-        per_sample = 6 * 8 * width * (S if method == "crown" and not affine else 1)
+        item = Xt.element_size() if use_torch else 8
+        # CROWN holds ~6 coefficient arrays (S specifications) of the widest layer; IBP ~4 boxes
+        per_sample = item * width * (6 * S if method == "crown" and not affine else 4)
         chunk_size = max(1, min(n, _MEMORY_BUDGET // per_sample))
     margins, pairs = [], []
     used: tuple[str, ...] = ()
@@ -749,18 +772,26 @@ def certified_margins(
         with torch.no_grad():
             run()
     else:
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by name below
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, by name
             run()
     m = nx.concatenate(margins, axis=0)
     pair = nx.concatenate(pairs, axis=0)
-    if not use_torch and not np.isfinite(m).all():
-        raise OverflowError(
-            f"X or eps too large: the bounds propagated through the network leave the float range "
-            f"(largest |X| entry {float(np.max(np.abs(Xt))):.3g}, eps={eps!r})"
-        )
+    _check_finite(m, eps, Xt)
     return CertifiedMargins(
         m, pair, method, eps, p, box, affine, used, lower_slope if method == "crown" else None
     )
+
+
+def _check_finite(m: Any, eps: float, X: Any) -> None:
+    """Refuse margins that overflowed (NaN or inf from huge ``eps`` or inputs): never return them."""
+    if is_torch_tensor(m):
+        m, X = m.detach().cpu().numpy(), X.detach().cpu().numpy()
+    if not np.isfinite(m).all():
+        size = float(np.abs(X).max())
+        raise OverflowError(
+            f"X or eps too large: the certified margins overflow the floating-point range (eps={eps!r}, "
+            f"largest |X| entry {size:.3g}): use a smaller eps or rescale X and the network"
+        )
 
 
 def _torch_index(a: np.ndarray, like: Any) -> Any:
@@ -772,3 +803,85 @@ def _torch_index(a: np.ndarray, like: Any) -> Any:
 def _put(pair: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
     np.put_along_axis(pair, idx, values, axis=1)
     return pair
+
+
+def certified_margins(
+    net: Any,
+    X: Any,
+    y: Any,
+    *,
+    eps: float,
+    attack_norm: float = math.inf,
+    method: str = "crown",
+    clip: tuple[float, float] | None = None,
+    **options: Any,
+) -> Any:
+    r"""One certified lower bound per sample on the adversarial margin (IBP, CROWN, SDP or Lipschitz).
+
+    .. math::
+        m_i \le \min_{x' \in \mathcal S_i} \Big( f_{y_i}(x') - \max_{k \ne y_i} f_k(x') \Big),
+        \qquad \mathcal S_i = \{x' : \|x' - x_i\|_r \le \epsilon\} \; [\cap\, [lo, hi]^d];
+
+    :math:`m_i > 0` certifies that no :math:`x' \in \mathcal S_i` changes the prediction of sample
+    i; :math:`m_i \le 0` (negative) certifies nothing. Convention: a network with one output is a
+    binary classifier with labels in {-1, +1} and margin :math:`y_i f(x')`. On affine models (a
+    :class:`~radbound.train.LinearModel`, a pair ``(W, b)``) every method returns the exact
+    worst-case margin. The methods, their relaxations and the further options are those of
+    :func:`certify`, which returns the same margins with what was certified and how
+    (``certified_margins(...)`` is ``certify(...).margins``).
+
+    Parameters
+    ----------
+    net : Network, LinearModel, (W, b) or torch nn.Sequential
+        The classifier: Dense, Conv2d (zero or circular padding, any stride), ReLU, MaxPool2d (IBP
+        and CROWN) and Flatten layers.
+    X : array or Tensor, shape ``(n, d)`` or ``(n, *input_shape)``
+        The centres :math:`x_i`.
+    y : array of shape (n,)
+        Labels 0..K-1 (the output rows), {-1, +1} for a one-output network, or a LinearModel's own
+        class labels.
+    eps : float
+        Attack radius :math:`\epsilon \ge 0`.
+    attack_norm : float, default inf
+        The attack norm r in [1, inf].
+    method : {"crown", "ibp", "sdp", "lipschitz"}
+        Interval bound propagation, CROWN (never looser than IBP), the SDP certificate of
+        one-hidden-layer networks, or the natural margin minus a certified Lipschitz shift.
+    clip : (float, float) or None
+        Intersect the ball with the box :math:`[lo, hi]^d` (e.g. ``(0, 1)`` for pixels).
+    **options
+        Further keywords of :func:`certify` (``intermediate``, ``lower_slope``, ``chunk_size``,
+        ``solver``, ``lipschitz``).
+
+    Returns
+    -------
+    ndarray of shape (n,) or Tensor
+        The certified margins :math:`m_i`: float64 for numpy inputs; a tensor (dtype and device of
+        ``X``) when ``X`` or ``y`` is a torch tensor.
+
+    See Also
+    --------
+    certify : the same margins in a :class:`CertifiedMargins` (per-class bounds, statement, method).
+
+    References
+    ----------
+    Gowal et al. (2018), arXiv:1810.12715 (IBP); Zhang, Weng, Chen, Hsieh & Daniel (2018), NeurIPS
+    (CROWN); Raghunathan, Steinhardt & Liang (2018), ICLR (SDP). Derivations:
+    :doc:`/theory/certified`.
+
+    Examples
+    --------
+    On a linear model the certified margins are the exact worst-case margins:
+
+    >>> import numpy as np
+    >>> from radbound.attacks import adversarial_margins
+    >>> from radbound.certify import certified_margins
+    >>> rng = np.random.default_rng(0)
+    >>> W, b, X, y = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(4, 5)), [0, 1, 2, 0]
+    >>> m = certified_margins((W, b), X, y, eps=0.1, method="crown")
+    >>> m.shape, m.dtype
+    ((4,), dtype('float64'))
+    >>> bool(np.allclose(m, adversarial_margins(W, b, X, y, eps=0.1), rtol=0, atol=1e-12))
+    True
+    """
+    return certify(net, X, y, eps=eps, attack_norm=attack_norm, method=method, clip=clip, **options).margins

@@ -26,7 +26,7 @@ import numpy as np
 from .._lp import ramp
 from .._validation import check_choice, check_positive
 from ..results import MarginLipschitz
-from .margins import CertifiedMargins, certified_margins
+from .margins import CertifiedMargins, certify
 
 __all__ = ["CertifiedRisk", "certified_risk"]
 
@@ -142,8 +142,7 @@ def certified_risk(
     margin : float or None
         The ramp width :math:`\gamma > 0`; ``None`` for the 0-1 loss.
     **options
-        Further keywords of :func:`certified_margins` (``intermediate``, ``chunk_size``, ``lipschitz``,
-        ...).
+        Further keywords of :func:`certify` (``intermediate``, ``chunk_size``, ``lipschitz``, ...).
 
     Returns
     -------
@@ -170,5 +169,5 @@ def certified_risk(
     check_choice(method, "method", ("crown", "ibp", "sdp", "lipschitz"))
     if margin is not None:
         margin = check_positive(margin, "margin")
-    cm = certified_margins(net, X, y, eps=eps, attack_norm=attack_norm, method=method, clip=clip, **options)
+    cm = certify(net, X, y, eps=eps, attack_norm=attack_norm, method=method, clip=clip, **options)
     return CertifiedRisk.from_margins(cm, margin=margin)

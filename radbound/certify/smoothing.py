@@ -12,13 +12,13 @@ least :math:`1 - \alpha` over the noise.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._validation import (
-    as_real_array,
     check_binary_labels,
     check_int,
     check_multiclass_labels,
@@ -28,7 +28,10 @@ from .._validation import (
     spawn_generators,
 )
 from ..networks.layers import Network
-from ._models import as_network
+from ._models import as_network, model_classes, model_labels, real_array
+
+#: most noise draws per sample (selection or estimation): more would run for hours on any model
+MAX_DRAWS = 10**8
 
 __all__ = ["SmoothedCertificate", "certify_smoothed", "predict_smoothed", "clopper_pearson_lower"]
 
@@ -37,13 +40,19 @@ __all__ = ["SmoothedCertificate", "certify_smoothed", "predict_smoothed", "clopp
 class SmoothedCertificate:
     r"""Predictions and certified :math:`\ell_2` radii of a smoothed classifier.
 
+    Unpacks as the pair the procedures return, ``prediction, radius = certify_smoothed(...)``;
+    the other fields are attributes.
+
     Attributes
     ----------
     prediction : ndarray of shape (n,)
-        The class of the smoothed classifier (labels 0..K-1, or -1/+1 for a one-output model);
-        ``-1`` (multi-class) or ``0`` (binary) where it abstains.
+        The class of the smoothed classifier (labels 0..K-1, a LinearModel's own ``classes``, or
+        -1/+1 for a one-output model). Abstentions: ``-1`` for a multi-class model, ``0`` for a
+        one-output model (whose classes are -1/+1); ``abstain`` marks them for every model (use it
+        when -1 is one of a LinearModel's own class labels).
     radius : ndarray of shape (n,)
-        :math:`\sigma\,\Phi^{-1}(\underline{p_A})`; 0 where it abstains.
+        :math:`\sigma\,\Phi^{-1}(\underline{p_A}) > 0` where CERTIFY answers; 0 where it abstains
+        (and everywhere for PREDICT, which certifies no radius).
     p_lower : ndarray of shape (n,)
         The lower confidence bound :math:`\underline{p_A}` (CERTIFY; ``nan`` for PREDICT).
     counts : ndarray of shape (n, K)
@@ -81,13 +90,17 @@ class SmoothedCertificate:
         ok = self.correct & ((self.radius > r) if r == 0 else (self.radius >= r))
         return float(np.mean(ok))
 
-    def __len__(self) -> int:
-        return int(self.prediction.shape[0])
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """``prediction, radius = cert``: the predicted classes and the certified radii."""
+        yield self.prediction
+        yield self.radius
 
 
 def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
-    r"""One-sided Clopper-Pearson lower bound: :math:`P(p < \underline p) \le \alpha` for
-    :math:`k \sim \mathrm{Bin}(n, p)`; :math:`\underline p = B^{-1}(\alpha; k, n - k + 1)`, 0 for k = 0.
+    r"""One-sided Clopper-Pearson lower confidence bound of a binomial proportion.
+
+    :math:`P(p < \underline p) \le \alpha` for :math:`k \sim \mathrm{Bin}(n, p)`, with
+    :math:`\underline p = B^{-1}(\alpha; k, n - k + 1)` (a Beta quantile), 0 for k = 0.
 
     Parameters
     ----------
@@ -118,11 +131,9 @@ def clopper_pearson_lower(k: Any, n: int, alpha: float) -> np.ndarray:
 
     n = check_int(n, "n", minimum=1)
     alpha = check_probability(alpha, "alpha")
-    k = np.asarray(as_real_array(k, "k"), dtype=np.float64)
-    if not (np.all(k == np.round(k)) and np.all((k >= 0) & (k <= n))):
-        raise ValueError(
-            f"k must hold integer counts in [0, n={n}], got {k.tolist() if k.ndim else float(k)!r}"
-        )
+    k = real_array(k, "k")
+    if not np.isfinite(k).all() or np.any(k != np.round(k)) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"k must hold integer counts in [0, n={n}], got {k.ravel()[:5].tolist()}")
     with np.errstate(invalid="ignore"):
         out = beta.ppf(alpha, k, n - k + 1)
     return np.where(k > 0, out, 0.0)
@@ -158,6 +169,11 @@ def _classifier(model: Any, sample_shape: tuple[int, ...]) -> tuple[Any, int, bo
 
         return classify_callable, max(K, 2), K == 1
     net = as_network(model, sample_shape, "model")
+    if sample_shape != net.input_shape and sample_shape != (net.input_dim,):
+        raise ValueError(
+            f"X must have shape (n, {net.input_dim}) or (n, *{net.input_shape}) for this model, "
+            f"got samples of shape {sample_shape} (model: inputs of dimension {net.input_dim})"
+        )
     K = net.output_dim
     if net.input_dim != int(np.prod(sample_shape)):
         raise ValueError(
@@ -185,11 +201,11 @@ def _counts(classify: Any, x: np.ndarray, m: int, sigma: float, K: int, rng: Any
 
 def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, batch_size: Any):
     sigma = check_positive(sigma, "sigma")
-    n = check_int(n, "n", minimum=1)
+    n = _check_draws(n, "n")
     alpha = check_probability(alpha, "alpha")
     if is_torch_tensor(X):
         X = X.detach().cpu().numpy()
-    X = np.asarray(as_real_array(X, "X"), dtype=np.float64)
+    X = real_array(X, "X")
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"X must have shape (n_samples, ...) with n_samples >= 1, got {X.shape}")
     if not np.isfinite(X).all():
@@ -199,6 +215,7 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     classify, K, binary = _classifier(model, tuple(X.shape[1:]))
     labels = None
     if y is not None:
+        y = model_labels(model, y)
         if binary:
             labels = check_binary_labels(y, X.shape[0])
         else:
@@ -208,13 +225,22 @@ def _prepare(model: Any, X: Any, y: Any, sigma: float, n: int, alpha: float, bat
     return classify, K, binary, X, labels, sigma, n, alpha, batch
 
 
-def _finish(pred_idx, abstain, binary, labels):
+def _check_draws(m: Any, name: str) -> int:
+    m = check_int(m, name, minimum=1)
+    if m > MAX_DRAWS:
+        raise ValueError(f"{name} must be at most {MAX_DRAWS:.0e} noise draws per sample, got {m}")
+    return m
+
+
+def _finish(pred_idx, abstain, binary, labels, classes):
+    """Predictions in the model's labels (abstain: 0 binary, -1 multi-class) and the correct mask."""
     if binary:
         prediction = np.where(abstain, 0.0, np.where(pred_idx == 1, 1.0, -1.0))
-    else:
-        prediction = np.where(abstain, -1, pred_idx).astype(np.int64)
-    correct = np.zeros(len(prediction), bool) if labels is None else (~abstain) & (prediction == labels)
-    return prediction, correct
+        correct = np.zeros(len(prediction), bool) if labels is None else (~abstain) & (prediction == labels)
+        return prediction, correct
+    correct = np.zeros(len(pred_idx), bool) if labels is None else (~abstain) & (pred_idx == labels)
+    values = pred_idx if classes is None else classes[pred_idx]
+    return np.where(abstain, -1, values).astype(np.int64), correct
 
 
 def certify_smoothed(
@@ -254,7 +280,7 @@ def certify_smoothed(
     sigma : float
         Noise level :math:`\sigma > 0`.
     n0, n : int
-        Selection and estimation draws per sample.
+        Selection and estimation draws per sample (at most :data:`MAX_DRAWS` each).
     alpha : float
         Failure probability of each answer.
     seed : int, Generator or None
@@ -266,6 +292,10 @@ def certify_smoothed(
     Returns
     -------
     SmoothedCertificate
+        Unpacks as ``prediction, radius``: the smoothed class of each sample (``-1`` where CERTIFY
+        abstains, ``0`` for a one-output model with labels -1/+1) and its certified
+        :math:`\ell_2` radius (0 where it abstains); also ``p_lower``, ``counts``, ``abstain``,
+        ``correct`` and ``certified_accuracy(r)``.
 
     References
     ----------
@@ -281,15 +311,15 @@ def certify_smoothed(
     >>> import numpy as np
     >>> from radbound.certify import certify_smoothed
     >>> w, X = np.array([3.0, 4.0]), np.array([[0.5, 0.5]])
-    >>> cert = certify_smoothed((w, 0.0), X, [1], sigma=0.5, n=2000, alpha=0.001, seed=0)
-    >>> bool(0.5 < cert.radius[0] < 3.5 / 5) and int(cert.prediction[0]) == 1
+    >>> prediction, radius = certify_smoothed((w, 0.0), X, [1], sigma=0.5, n=2000, alpha=0.001, seed=0)
+    >>> bool(0.5 < radius[0] < 3.5 / 5) and int(prediction[0]) == 1
     True
     """
     classify, K, binary, X, labels, sigma, n, alpha, batch = _prepare(
         model, X, y, sigma, n, alpha, batch_size
     )
-    n0 = check_int(n0, "n0", minimum=1)
-    from scipy.stats import norm
+    n0 = _check_draws(n0, "n0")
+    from scipy.stats import beta, norm
 
     streams = spawn_generators(seed, X.shape[0])
     N = X.shape[0]
@@ -300,18 +330,17 @@ def certify_smoothed(
         c0 = _counts(classify, X[i], n0, sigma, K, select, batch)
         pred_idx[i] = int(np.argmax(c0))
         counts[i] = _counts(classify, X[i], n, sigma, K, estimate, batch)
-    p_lower = clopper_pearson_lower(counts[np.arange(N), pred_idx], n, alpha)
+    nA = counts[np.arange(N), pred_idx]
+    p_lower = clopper_pearson_lower(nA, n, alpha)
     abstain = ~(p_lower > 0.5)
-    radius = np.where(abstain, 0.0, sigma * norm.ppf(np.where(abstain, 0.75, p_lower)))
-    rounded = ~abstain & (p_lower == 1.0)  # 1 - p_lower below half an ulp of 1: use the upper tail
-    if rounded.any():
-        from scipy.stats import beta
-
-        k = counts[np.arange(N), pred_idx][rounded].astype(np.float64)
-        radius[rounded] = sigma * norm.isf(beta.isf(alpha, n - k + 1, k))
+    # Phi^{-1}(p_lower) = Phi^{-1}(1 - q) with q = 1 - p_lower computed as an upper Beta quantile, so
+    # that a p_lower that rounds to 1 (alpha near 1, all draws in class A) keeps a finite radius
+    with np.errstate(invalid="ignore"):
+        q = beta.isf(alpha, n - nA + 1, np.maximum(nA, 1))
+    radius = np.where(abstain, 0.0, sigma * norm.isf(np.where(abstain, 0.25, q)))
     if not np.isfinite(radius).all():
         raise OverflowError(f"sigma={sigma!r} too large: the certified radii exceed the float range")
-    prediction, correct = _finish(pred_idx, abstain, binary, labels)
+    prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction, radius, p_lower, counts, abstain, correct, sigma, n0, n, alpha, "certify"
     )
@@ -374,7 +403,7 @@ def predict_smoothed(
         nA, nB = int(counts[i, order[0]]), int(counts[i, order[1]])
         pred_idx[i] = int(order[0])
         abstain[i] = binomtest(nA, nA + nB, 0.5).pvalue > alpha if nA + nB > 0 else True
-    prediction, correct = _finish(pred_idx, abstain, binary, labels)
+    prediction, correct = _finish(pred_idx, abstain, binary, labels, model_classes(model))
     return SmoothedCertificate(
         prediction,
         np.zeros(N),

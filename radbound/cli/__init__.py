@@ -7,16 +7,23 @@ Sub-commands are registered by small modules, each with ``register(subparsers)``
 - ``radbound certify`` (:mod:`radbound.cli._certify`).
 
 Run ``radbound --help`` or ``radbound COMMAND --help``.
+
+Results go to standard output; information, progress of long computations and warnings go to
+standard error through :mod:`logging` (logger ``radbound``): ``-q`` keeps only warnings and errors,
+``-qq`` only errors, ``-v`` adds debugging records. The options are accepted before or after the
+command (``radbound -q study ...`` or ``radbound study ... -q``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import linecache
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 __all__ = ["main", "build_parser"]
 
@@ -34,7 +41,58 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (_complexity, _study, _certify):
         module.register(sub)
+    _add_verbosity(parser, default=0)
+    for command in _subparsers(parser):
+        _add_verbosity(command, default=argparse.SUPPRESS)  # the top-level count stays unless given
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below ``parser`` (sub-commands and theirs), each once."""
+    found: dict[int, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                for p in (command, *_subparsers(command)):
+                    found.setdefault(id(p), p)
+    return list(found.values())
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, *, default: object) -> None:
+    group = parser.add_argument_group("output on standard error")
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=default,
+        help="less on stderr: -q only warnings and errors (no progress), -qq only errors",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="more on stderr: -v adds debugging records",
+    )
+
+
+@contextlib.contextmanager
+def _logging(args: argparse.Namespace) -> Iterator[None]:
+    """Records of the ``radbound`` loggers on stderr while a command runs, at the level of -q/-v."""
+    level = logging.INFO + 10 * (getattr(args, "quiet", 0) - getattr(args, "verbose", 0))
+    logger = logging.getLogger("radbound")
+    handler = logging.StreamHandler(sys.stderr)  # the stderr of this call (tests capture it)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(min(max(level, logging.DEBUG), logging.CRITICAL))
+    logger.propagate = False  # shown once, here, whatever the root logger does
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extra: list[str]) -> None:
@@ -127,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 1
     try:
-        status = int(func(args) or 0)
+        with _logging(args):
+            status = int(func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
         return status
     except BrokenPipeError:

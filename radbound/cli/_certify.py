@@ -5,8 +5,9 @@ Examples (shell)::
     radbound certify --model net.npz --mnist --n 1000 --eps 0.1 --method ibp crown --clip 0 1
     radbound certify --model W.npz --data sample.npz --eps 0.05 --attack-norm 2 --json
 
-``--model`` reads a :class:`radbound.networks.Network` written by ``Network.save_npz``, or a linear
-model stored as arrays ``W`` (``(K, d)``, or ``(d,)`` for binary data) and optionally ``b``.
+``--model`` reads a :class:`radbound.networks.Network` written by ``Network.save_npz``, a
+:class:`radbound.train.LinearModel` written by ``LinearModel.save`` (its class labels are used), or
+a linear model stored as arrays ``W`` (``(K, d)``, or ``(d,)`` for binary data) and optionally ``b``.
 Data loading follows ``radbound complexity`` (``--data FILE.npz`` with arrays ``x``/``y``, or
 ``--mnist``; ``--classes``, ``--n``, ``--seed``).
 """
@@ -27,15 +28,19 @@ __all__ = ["register", "load_model"]
 
 
 def load_model(path: str) -> Any:
-    """A Network (``Network.save_npz`` format) or a pair ``(W, b)`` from an ``.npz`` file."""
+    """A Network (``Network.save_npz``), a LinearModel (``LinearModel.save``) or ``(W, b)`` from an npz."""
     from ..networks import Network
 
     f = read_npz(path, "--model file")
+    if "format" in f and "spec" not in f:
+        from ..train import LinearModel
+
+        return LinearModel.load(path)
     if "spec" not in f:
         if "W" not in f:
             raise ValueError(
-                f"--model must be a Network written by Network.save_npz or hold an array 'W', "
-                f"got arrays {sorted(f)}"
+                f"--model must be a Network written by Network.save_npz, a LinearModel written by "
+                f"LinearModel.save, or hold an array 'W', got arrays {sorted(f)}"
             )
         for key in ("W", "b"):
             if key in f and f[key].dtype.kind not in "biuf":
@@ -49,7 +54,14 @@ def load_model(path: str) -> Any:
 
 
 def _labels_for(model: Any, y: np.ndarray, binary: bool, labels: list) -> np.ndarray:
-    """Labels in the model's convention: 0..K-1 for K >= 2 outputs, {-1, +1} for one output."""
+    """Labels in the model's convention: 0..K-1 for K >= 2 outputs, {-1, +1} for one output, a
+    LinearModel's own class labels."""
+    if hasattr(model, "classes") and hasattr(model, "class_index"):
+        if model.is_binary:
+            if not binary:
+                raise ValueError(f"the model is binary, but the data have {len(labels)} classes")
+            return y
+        return np.asarray(labels)[y] if not binary else np.where(y > 0, labels[0], labels[1])
     outputs = (
         model.output_dim if hasattr(model, "output_dim") else (1 if np.ndim(model[0]) == 1 else len(model[0]))
     )
@@ -70,18 +82,18 @@ def _labels_for(model: Any, y: np.ndarray, binary: bool, labels: list) -> np.nda
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..certify import certified_margins
+    from ..certify import certify
 
     model = load_model(args.model)
     X, y, binary, labels = load_sample(args.data, args.mnist, args.classes, args.n, args.seed)
     y = _labels_for(model, y, binary, labels)
     clip = None if args.clip is None else (float(args.clip[0]), float(args.clip[1]))
     rows: list[dict] = []
-    natural = certified_margins(model, X, y, eps=0.0, method="ibp")
+    natural = certify(model, X, y, eps=0.0, method="ibp")
     rows.append({"method": "natural (eps = 0)", "certified_accuracy": natural.certified_accuracy})
     for method in args.method:
         start = time.perf_counter()
-        cm = certified_margins(
+        cm = certify(
             model,
             X,
             y,
@@ -131,10 +143,15 @@ def register(subparsers: Any) -> None:
         "certify",
         help="certified robust accuracy of a saved network (IBP, CROWN, SDP, Lipschitz)",
         description="Certified lower bounds on the adversarial margins of a saved network or linear "
-        "model (radbound.certify.certified_margins): the fraction of certified samples is a lower "
+        "model (radbound.certify.certify): the fraction of certified samples is a lower "
         "bound on the robust accuracy that no attack can beat.",
     )
-    sp.add_argument("--model", required=True, metavar="FILE.npz", help="Network.save_npz file or arrays W, b")
+    sp.add_argument(
+        "--model",
+        required=True,
+        metavar="FILE.npz",
+        help="Network.save_npz or LinearModel.save file, or arrays W, b",
+    )
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="FILE.npz", help="arrays x (or X) and y")
     src.add_argument("--mnist", action="store_true", help="the bundled 10,000 MNIST digits")

@@ -557,7 +557,13 @@ def _add_common(sp: argparse.ArgumentParser) -> None:
         "--attack-norm", type=_float_or_inf, default=math.inf, help="r of the l_r attack (default inf)"
     )
     est = sp.add_argument_group("estimation")
-    est.add_argument("--method", choices=("auto", "exact", "monte-carlo"), default="auto")
+    est.add_argument(
+        "--method",
+        choices=("auto", "exact", "monte-carlo"),
+        default="auto",
+        help="exact: all 2^n sign vectors (n <= 30; progress on stderr when long); monte-carlo: "
+        "--n-draws random ones; auto (default): exact for n <= 20",
+    )
     est.add_argument("--n-draws", type=int, default=None, help="Monte-Carlo sign vectors (default 2000)")
     est.add_argument(
         "--seed",
@@ -618,6 +624,16 @@ def register(subparsers: Any) -> None:
     bp.add_argument(
         "--model", default=None, metavar="FILE.npz", help="linear model (array W, no bias) for R_n"
     )
-    bp.add_argument("--risk", choices=("natural", "adversarial"), default="natural")
-    bp.add_argument("--delta", type=float, default=0.05)
+    bp.add_argument(
+        "--risk",
+        choices=("natural", "adversarial"),
+        default="natural",
+        help="generalization: the risk bounded, natural or adversarial at --eps (default natural)",
+    )
+    bp.add_argument(
+        "--delta",
+        type=float,
+        default=0.05,
+        help="failure probability: the bound holds with probability >= 1 - delta (default 0.05)",
+    )
     bp.set_defaults(func=_run_bound)

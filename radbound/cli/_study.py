@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import difflib
 import json
+import logging
 import os
 import sys
 import warnings
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["register", "DEMO_STUDIES", "parse_setting"]
+
+#: Information and skipped studies are logged (stderr; -q hides information); results are printed.
+logger = logging.getLogger("radbound.cli")
 
 DEMO_STUDIES = ("linear_l1", "linear_dimension", "complexity_dimension")
 #: ``radbound demo`` runs its three small studies with this many workers by default.
@@ -228,7 +232,7 @@ def _load(names: list[str], studies_dir: str | None, *, named: bool) -> list[Any
             msg = f"study {name!r} needs {', '.join(study.missing)}, which is not installed"
             if named:
                 raise ValueError(msg)
-            print(f"skipping {name}: {msg}", file=sys.stderr)
+            logger.warning("skipping %s: %s", name, msg)
             continue
         out.append(study)
     return out
@@ -271,7 +275,7 @@ def _run_all(studies: list[Any], cfgs: list[Any], args: argparse.Namespace, out:
                     if study.validate is not None:
                         study.validate(cfg)
                 except ValueError as exc:
-                    print(f"skipping {study.name}: {exc}", file=sys.stderr)
+                    logger.warning("skipping %s: %s", study.name, exc)
                     continue
                 kept.append((study, cfg))
             studies, cfgs = [s for s, _ in kept], [c for _, c in kept]
@@ -289,10 +293,13 @@ def _run_all(studies: list[Any], cfgs: list[Any], args: argparse.Namespace, out:
             plot_only=getattr(args, "plot_only", False),
             check=getattr(args, "check", False),
         )
-        print(
-            f"{run.name}: {run.n_cells} cells ({run.n_computed} computed now) in {run.wall_time_s:.1f} s "
-            f"-> {run.png}",
-            file=sys.stderr,
+        logger.info(
+            "%s: %d cells (%d computed now) in %.1f s -> %s",
+            run.name,
+            run.n_cells,
+            run.n_computed,
+            run.wall_time_s,
+            run.png,
         )
         runs.append(run)
     return runs

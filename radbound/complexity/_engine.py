@@ -16,6 +16,7 @@ and :meth:`_Oracle.pair_means` (antithetic pairs sharing work).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 
 from .._backend import Backend, get_backend
 from .._concentration import mcdiarmid_half_width
+from .._progress import Progress
 from .._validation import check_choice, check_int, check_probability, check_random_state, is_torch_tensor
 from ..results import Estimate
 from ._signs import draw_signs, signs_from_codes
@@ -54,6 +56,13 @@ _CHUNK_ELEMENTS = 2**21
 MAX_N = 2**27
 #: Largest Monte-Carlo work ``n_draws * n`` (sign entries): that of the largest exact enumeration.
 MAX_SIGN_ENTRIES = 2**EXACT_MAX_N * EXACT_MAX_N
+#: Long exact enumerations log their progress here (INFO; see :mod:`radbound._progress`).
+logger = logging.getLogger("radbound.complexity")
+
+
+def _enumeration_progress(n: int) -> Progress:
+    """Progress of an exact enumeration over the ``2**n`` sign vectors (counted in sign vectors)."""
+    return Progress(logger, f"exact enumeration, n = {n}", 2**n, unit="sign vectors")
 
 
 class _Oracle:
@@ -98,10 +107,13 @@ class _Oracle:
         """Sums of the columns over all ``2**n`` sign vectors (chunks of codes)."""
         total = np.zeros(len(self.columns))
         size = 2**self.n
+        progress = _enumeration_progress(self.n)
         for start in range(0, size, chunk):
             codes = np.arange(start, min(size, start + chunk), dtype=np.int64)
             signs = self.nx.asarray(signs_from_codes(codes, self.n))
             total += self.values(signs).sum(axis=0)
+            progress.advance(codes.size)
+        progress.finish()
         return total
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from .._backend import Backend, TorchBackend
 from .._lp import row_power_norm_
-from ._engine import _CHUNK_ELEMENTS, _Oracle
+from ._engine import _CHUNK_ELEMENTS, _enumeration_progress, _Oracle
 from ._signs import draw_packed, signs_from_codes, unpack_signs
 
 #: Elements of ``u`` processed per tile in the exact enumeration (fits in L2 cache).
@@ -259,8 +259,10 @@ class LinearOracle(_Oracle):
         buf = nx.empty((hb * lb, d))
         hchunk = max(hb, (_LOW_BLOCK_ELEMENTS // d) // hb * hb)
         nat_t = pair_t = abs_t = 0.0
+        progress = _enumeration_progress(self.n)
         for hstart in range(0, 2**h, hchunk):
             SH = _high_signs(np.arange(hstart, min(2**h, hstart + hchunk)), h)
+            progress.advance(2 * SH.shape[0] * L)  # each representative stands for two sign vectors
             UH = _rows(nx, SH, self.X[k:])
             if adversarial:
                 sH = nx.asarray(SH @ self.y_np[k:])
@@ -280,6 +282,7 @@ class LinearOracle(_Oracle):
                     nat_t += nx.item(nx.sum(nat))
                     pair_t += nx.item(nx.sum(plus + minus))
                     abs_t += nx.item(nx.sum(s))
+        progress.finish()
         return nat_t, pair_t, abs_t
 
     def _gram_natural_total(self) -> float:
@@ -298,8 +301,10 @@ class LinearOracle(_Oracle):
         SLt = nx.transpose(SL)
         step = max(1, 2**20 // L)
         total = 0.0
+        progress = _enumeration_progress(self.n)
         for start in range(0, 2**h, step):
             SH_np = _high_signs(np.arange(start, min(2**h, start + step)), h)
+            progress.advance(2 * SH_np.shape[0] * L)  # each representative stands for two sign vectors
             SH = nx.asarray(SH_np)
             qH = nx.rowsum(nx.matmul(SH, Ghh) * SH)
             Q = qH[:, None] + qL[None, :]
@@ -309,6 +314,7 @@ class LinearOracle(_Oracle):
             if bool(risky.any()):
                 Q = self._recompute(Q, risky, SH_np, SL_np, k)
             total += nx.item(nx.sum(nx.sqrt(nx.maximum(Q, 0.0))))
+        progress.finish()
         return total
 
     def _recompute(self, Q: Any, risky: Any, SH_np: np.ndarray, SL_np: np.ndarray, k: int) -> Any:

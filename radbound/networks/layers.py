@@ -398,15 +398,16 @@ def _conv_forward(x: np.ndarray, weight: np.ndarray, g: dict[str, Any], *, block
     kernel = weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, c_out)
     out = np.empty((n, oh, ow, c_out), dtype=np.result_type(x.dtype, weight.dtype))
     step = max(1, block // (oh * ow * kh * kw * c))
+    buffer = np.empty((min(step, n), oh, ow, kh, kw, c), dtype=out.dtype)  # reused: no new pages per block
     for start in range(0, n, step):
         stop = min(n, start + step)
-        cols = np.empty((stop - start, oh, ow, kh, kw, c), dtype=out.dtype)
+        cols = buffer[: stop - start]
         for a in range(kh):
             for b in range(kw):
                 cols[:, :, :, a, b, :] = xt[
                     start:stop, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw
                 ]
-        out[start:stop] = (cols.reshape(-1, kh * kw * c) @ kernel).reshape(stop - start, oh, ow, c_out)
+        np.matmul(cols.reshape(-1, kh * kw * c), kernel, out=out[start:stop].reshape(-1, c_out))
     return out.transpose(0, 3, 1, 2)
 
 

@@ -396,7 +396,9 @@ def validate(cfg: CertificatesConfig) -> dict:
     import importlib.util
 
     if "network" in cfg.models and importlib.util.find_spec("torch") is None:
-        raise ImportError("models=('network', ...) needs torch (pip install torch); use models=('linear',)")
+        from radbound._backend import TORCH_INSTALL
+
+        raise ImportError(f"models=('network', ...) needs torch; use models=('linear',). {TORCH_INSTALL}")
     if (
         "network" in cfg.models
         and any(e > 0 for e in cfg.eps)

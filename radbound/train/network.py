@@ -51,11 +51,10 @@ def _torch():
     try:
         import torch
     except ModuleNotFoundError as exc:  # the optional backend: say how to get it
+        from .._backend import TORCH_INSTALL
+
         raise ModuleNotFoundError(
-            "radbound.train.network needs torch, which is not installed. CPU build: "
-            "pip install torch --index-url https://download.pytorch.org/whl/cpu ; "
-            "GPU (CUDA) build: pip install torch (or pip install 'radbound[torch]'). "
-            "From a checkout: make setup TORCH=cpu (or TORCH=cuda)."
+            f"radbound.train.network needs torch, which is not installed. {TORCH_INSTALL}"
         ) from exc
     return torch
 
