@@ -426,10 +426,15 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 @pytest.mark.skipif(not ON_LINUX, reason="reads worker processes from /proc (Linux)")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["TERM", "INT", "KILL"])
-def test_killing_a_two_job_run_leaves_no_worker_behind(sdir, tmp_path, sig):
+@pytest.mark.parametrize(
+    ("sig", "n_cells"),
+    [(signal.SIGTERM, 6), (signal.SIGINT, 6), (signal.SIGKILL, 6), (signal.SIGTERM, 60)],
+    ids=["TERM", "INT", "KILL", "TERM with many cells waiting"],
+)
+def test_killing_a_two_job_run_leaves_no_worker_behind(sdir, tmp_path, sig, n_cells):
     out = tmp_path / "o"
-    proc = _cli(sdir, "--out", str(out), "--jobs", "2", env={"RADBOUND_FAULT_SLEEP": "1.0"})
+    args = ["--out", str(out), "--jobs", "2", "--set", f"n_cells={n_cells}"]
+    proc = _cli(sdir, *args, env={"RADBOUND_FAULT_SLEEP": "1.0"})
     csv, deadline = out / "fault.csv", time.monotonic() + 120
     while time.monotonic() < deadline and not (csv.exists() and len(_lines(csv)) >= 4):
         time.sleep(0.05)  # a first cell is saved: the workers are running
@@ -446,9 +451,9 @@ def test_killing_a_two_job_run_leaves_no_worker_behind(sdir, tmp_path, sig):
         assert code == 130 and "Traceback" not in err, err
         assert "cells of fault saved in" in err and "rerun to resume" in err
     # whatever was saved is trusted and the rerun completes
-    rerun = _cli(sdir, "--out", str(out))
+    rerun = _cli(sdir, "--out", str(out), "--set", f"n_cells={n_cells}")
     assert rerun.wait(120) == 0, rerun.stderr.read()
-    assert len(read_rows(out / "fault.csv")) == 18
+    assert len(read_rows(out / "fault.csv")) == 3 * n_cells
 
 
 @pytest.mark.skipif(not ON_LINUX, reason="signals a subprocess (POSIX)")

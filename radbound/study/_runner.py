@@ -313,8 +313,8 @@ def _results(
         yield (fut.result() for fut in concurrent.futures.as_completed(futures))
         finished = True
     finally:
-        for fut in futures:
-            fut.cancel()
+        # no Future.cancel() here: loky fails the pending futures itself when it kills the workers, and a
+        # future cancelled beforehand makes its manager thread die (InvalidStateError) with the workers alive
         executor.shutdown(wait=finished, kill_workers=not finished)
 
 
