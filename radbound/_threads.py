@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -57,8 +58,9 @@ def limit_blas_threads(limit: int | None | str = "auto") -> Iterator[None]:
     if limit is None:
         yield
         return
-    # more threads than a C int holds (threadpoolctl passes it to C) is "no limit" in effect
-    with threadpool_limits(limits=min(int(limit), 2**31 - 1), user_api="blas"):
+    # "at most limit": more threads than cores is never asked of the library (older OpenBLAS builds
+    # crash when told to use more threads than they were compiled for)
+    with threadpool_limits(limits=max(1, min(int(limit), os.cpu_count() or 1)), user_api="blas"):
         yield
 
 

@@ -1581,6 +1581,16 @@ def module_problems() -> list[str]:
     ]
 
 
+#: optional extras of radbound (``pip install radbound[torch]``): a call that needs one is skipped without it
+OPTIONAL_EXTRAS = frozenset({"torch"})
+
+
+def _needs_missing_extra(exc: BaseException) -> bool:
+    """The call stopped at the import of an optional extra that is not installed: nothing to fuzz."""
+    name = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    return name in OPTIONAL_EXTRAS and not _module_available(name)
+
+
 def _module_available(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
@@ -1829,6 +1839,8 @@ def run_case(
     except MemoryError as exc:
         return "memory blow-up", f"MemoryError: {str(exc)[:200]}"
     except NAMED_ERRORS as exc:
+        if _needs_missing_extra(exc):
+            return "ok", f"needs {exc.name}, which is not installed here"  # type: ignore[attr-defined]
         message = str(exc)
         if isinstance(exc, FileNotFoundError) or names_parameter(message, case.param or "-"):
             category = "ok" if case.tag != "base" else "base call failed"
@@ -1837,6 +1849,8 @@ def run_case(
             return "base call failed", f"{type(exc).__name__}: {message[:300]}"
         return "unclear message", f"{type(exc).__name__}: {message[:300]}"
     except Exception as exc:  # noqa: BLE001 - the point is to classify every escape
+        if _needs_missing_extra(exc):
+            return "ok", f"needs {exc.name}, which is not installed here"  # type: ignore[attr-defined]
         tb = exc.__traceback__
         where = ""
         while tb is not None:

@@ -30,6 +30,11 @@ def real_array(X: Any, name: str = "X") -> np.ndarray:
         arr = np.asarray(X)
     except (TypeError, ValueError) as exc:  # ragged nested sequences
         raise ValueError(f"{name} must be a rectangular array of real numbers: {exc}") from None
+    if arr.dtype == object and isinstance(X, (list, tuple)):  # numpy < 1.24 makes ragged lists object arrays
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be a rectangular array of real numbers: {exc}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
