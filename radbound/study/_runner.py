@@ -315,7 +315,28 @@ def _results(
     finally:
         # no Future.cancel() here: loky fails the pending futures itself when it kills the workers, and a
         # future cancelled beforehand makes its manager thread die (InvalidStateError) with the workers alive
+        if not finished:
+            _quiet_executor_manager()
         executor.shutdown(wait=finished, kill_workers=not finished)
+
+
+def _quiet_executor_manager() -> None:
+    """Keep loky's manager thread from printing a traceback while an interrupted run kills its workers.
+
+    Tearing the pool down mid-queue can race inside loky (a ``KeyError`` on a work item already
+    failed); the workers are killed all the same, and the user was told how to resume.
+    """
+    previous = threading.excepthook
+    if getattr(previous, "_radbound_quiet", False):
+        return
+
+    def hook(args: Any) -> None:
+        if args.thread is not None and args.thread.name == "ExecutorManagerThread":
+            return
+        previous(args)
+
+    hook._radbound_quiet = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def _check_parallel_options(jobs: Any, scheduler: Any) -> int:
